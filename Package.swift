@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Release builds need a -target-cpu with AVX2/FMA on x86-64: without one every fused multiply-add
+// becomes a libm call (see ../shared/notes/toolchain.md). `haswell` keeps the binary portable to any
+// AVX2 machine; other architectures build with their defaults.
+#if arch(x86_64)
+let optimizedSettings: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "haswell"], .when(configuration: .release)),
+]
+#else
+let optimizedSettings: [SwiftSetting] = []
+#endif
+
+let package = Package(
+    name: "ptq",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ptq", targets: ["ptq"]),
+        .library(name: "PTQEngine", targets: ["PTQEngine"]),
+        .library(name: "PTQShell", targets: ["PTQShell"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        .systemLibrary(
+            name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .target(
+            name: "PTQEngine",
+            dependencies: [
+                "COpenBLAS",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            swiftSettings: optimizedSettings),
+        .target(name: "PTQShell", dependencies: ["PTQEngine"], swiftSettings: optimizedSettings),
+        .executableTarget(name: "ptq", dependencies: ["PTQShell", "CLibEdit"]),
+        .testTarget(
+            name: "PTQEngineTests", dependencies: ["PTQEngine"],
+            resources: [.copy("Fixtures")], swiftSettings: optimizedSettings),
+        .testTarget(
+            name: "PTQShellTests", dependencies: ["PTQShell", "PTQEngine"],
+            resources: [.copy("Golden")], swiftSettings: optimizedSettings),
+    ],
+    swiftLanguageModes: [.v6]
+)

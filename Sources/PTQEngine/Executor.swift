@@ -1,0 +1,123 @@
+/// Runs a Graph on float inputs with ONNX semantics.
+///
+/// The plan is built once: constants (initializers and Constant nodes) are resolved, each tensor
+/// is freed after its last reader, and — unless `fuseActivations` is off — a Conv whose only reader
+/// is a Relu or Clip applies that activation inside the convolution kernel (the fused pair then
+/// produces only the activation's output, which is the only one quantization simulation observes).
+public struct Executor: Sendable {
+    struct Step: Sendable {
+        var node: Node
+        var function: OperatorFunction
+        /// Set when this Conv absorbs the activation node `activationNode`.
+        var activation: FusedActivation
+        var outputs: [String]
+    }
+
+    public let graph: Graph
+    let constants: [String: Tensor]
+    let steps: [Step]
+    /// Tensors to release after step i.
+    let releases: [[String]]
+
+    public init(graph: Graph, fuseActivations: Bool = true) throws {
+        try OperatorRegistry.check(graph)
+        let sorted = try graph.topologicallySorted()
+        self.graph = sorted
+        var constants = sorted.initializers
+        var steps: [Step] = []
+        let consumers = sorted.consumers()
+        let graphOutputs = Set(sorted.outputs.map(\.name))
+        var absorbed = Set<Int>()
+        for (index, node) in sorted.nodes.enumerated() where !absorbed.contains(index) {
+            if node.opType == "Constant" {
+                constants[node.outputs[0]] = try ShapeOperators.constant(node)
+                continue
+            }
+            var step = Step(node: node, function: OperatorRegistry.table[node.opType]!, activation: .none, outputs: node.outputs)
+            if fuseActivations, node.opType == "Conv", let output = node.outputs.first, !graphOutputs.contains(output),
+               let readers = consumers[output], readers.count == 1 {
+                let next = sorted.nodes[readers[0]]
+                if next.opType == "Relu" {
+                    step.activation = .relu
+                } else if next.opType == "Clip" {
+                    let bounds = next.inputs.dropFirst().map { $0.isEmpty ? nil : constants[$0] }
+                    if bounds.count == next.inputs.count - 1, !zip(next.inputs.dropFirst(), bounds).contains(where: { !$0.0.isEmpty && $0.1 == nil }),
+                       let (low, high) = try? ActivationOperators.clipBounds(next, [nil] + bounds) {
+                        step.activation = .clip(low, high)
+                    }
+                }
+                if step.activation != .none {
+                    absorbed.insert(readers[0])
+                    step.outputs = next.outputs
+                }
+            }
+            steps.append(step)
+        }
+        self.constants = constants
+        self.steps = steps
+        var lastUse: [String: Int] = [:]
+        for (index, step) in steps.enumerated() {
+            for input in step.node.inputs where !input.isEmpty { lastUse[input] = index }
+        }
+        var releases = [[String]](repeating: [], count: steps.count)
+        for (name, index) in lastUse where constants[name] == nil && !graphOutputs.contains(name) {
+            releases[index].append(name)
+        }
+        self.releases = releases
+    }
+
+    /// Tensors produced by the plan, in order: what hooks can observe.
+    public var producedTensors: [String] { steps.flatMap(\.outputs) }
+
+    /// Runs the graph. `hook` sees (and may replace) every produced tensor before it is used, so
+    /// quantization simulation can fake-quantize activations and calibration can observe them.
+    /// `keep` names extra tensors to return besides the graph outputs.
+    public func run(_ feeds: [String: Tensor], keep: Set<String> = [],
+                    hook: ((String, inout Tensor) throws -> Void)? = nil,
+                    isCancelled: (() -> Bool)? = nil) throws -> [String: Tensor] {
+        var values: [String: Tensor] = [:]
+        for input in graph.dataInputs {
+            guard var value = feeds[input.name] else {
+                throw PTQError.shapeMismatch("model input '\(input.name)' was not given")
+            }
+            try hook?(input.name, &value)
+            values[input.name] = value
+        }
+        for (index, step) in steps.enumerated() {
+            if isCancelled?() == true { throw PTQError.cancelled }
+            let inputs = step.node.inputs.map { name -> Tensor? in
+                name.isEmpty ? nil : (values[name] ?? constants[name])
+            }
+            for (slot, name) in step.node.inputs.enumerated() where !name.isEmpty && inputs[slot] == nil {
+                throw PTQError.execution(node: step.node.name, op: step.node.opType, problem: "input '\(name)' has no value")
+            }
+            var results: [Tensor]
+            if step.activation != .none {
+                results = [try ConvolutionOperators.conv(step.node, inputs, activation: step.activation)]
+            } else {
+                results = try step.function(step.node, inputs, graph.opsetVersion)
+            }
+            for (name, var result) in zip(step.outputs, results) where !name.isEmpty {
+                try hook?(name, &result)
+                values[name] = result
+            }
+            for name in releases[index] where !keep.contains(name) { values[name] = nil }
+        }
+        var result: [String: Tensor] = [:]
+        for output in graph.outputs { result[output.name] = values[output.name] ?? constants[output.name] }
+        for name in keep { if let value = values[name] ?? constants[name] { result[name] = value } }
+        return result
+    }
+
+    /// Shapes of every produced tensor for one sample (batch 1; symbolic dimensions taken as 1).
+    public func inferShapes(inputShape: [Int]? = nil) throws -> [String: [Int]] {
+        var shapes: [String: [Int]] = [:]
+        var feeds: [String: Tensor] = [:]
+        for input in graph.dataInputs {
+            let shape = inputShape ?? input.shape.map { $0 ?? 1 }
+            feeds[input.name] = Tensor(zeros: shape)
+        }
+        _ = try run(feeds) { name, tensor in shapes[name] = tensor.shape }
+        return shapes
+    }
+}

@@ -1,0 +1,51 @@
+import Dispatch
+import Foundation
+import COpenBLAS
+
+/// Runs `body` over 0..<count split into contiguous ranges, one per worker thread.
+/// OpenBLAS is kept single-threaded (`Parallel.configure`) because ptq splits work itself.
+public enum Parallel {
+    nonisolated(unsafe) private static var configured = false
+    public static let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    public static func configure() {
+        if configured { return }
+        configured = true
+        openblas_set_num_threads(1)
+    }
+
+    public static func forEachRange(_ count: Int, minimumPerWorker: Int = 1, _ body: @Sendable (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let parts = min(workers, max(1, count / max(1, minimumPerWorker)))
+        if parts == 1 {
+            body(0..<count)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let start = count * part / parts
+            let end = count * (part + 1) / parts
+            if start < end { body(start..<end) }
+        }
+    }
+
+    /// Runs each index on some worker, in no particular order.
+    public static func forEach(_ count: Int, _ body: @Sendable (Int) -> Void) {
+        if count == 1 { body(0); return }
+        DispatchQueue.concurrentPerform(iterations: count, execute: body)
+    }
+}
+
+/// A raw pointer that may cross into concurrent closures; each task writes a disjoint region.
+public struct SendablePointer<T>: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<T>
+    public init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
+}
+
+/// y[m×n] = a[m×k] · b[k×n] (+ y when accumulate), row-major, with leading dimensions.
+@inline(__always)
+func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
+           b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
+           c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, beta: Float = 0) {
+    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// Pointwise activations. Clip reads min/max from attributes (opset < 11) or optional inputs.
+enum ActivationOperators {
+    static let all: [String: OperatorFunction] = [
+        "Relu": { node, inputs, _ in [try map(node, inputs) { max($0, 0) }] },
+        "Clip": { node, inputs, _ in
+            let (low, high) = try clipBounds(node, inputs)
+            let x = try OperatorSupport.required(inputs, 0, node)
+            if x.kind == .integer {
+                let (lo, hi) = (Int64(low.rounded(.up)), Int64(high.rounded(.down)))
+                return [Tensor(shape: x.shape, integers: x.integers.map { min(max($0, lo), hi) }, onnxType: x.onnxType)]
+            }
+            return [try map(node, inputs) { min(max($0, low), high) }]
+        },
+        "LeakyRelu": { node, inputs, _ in
+            let alpha = node.float("alpha", default: 0.01)
+            return [try map(node, inputs) { $0 >= 0 ? $0 : alpha * $0 }]
+        },
+        "Sigmoid": { node, inputs, _ in [try map(node, inputs) { sigmoid($0) }] },
+        "HardSigmoid": { node, inputs, _ in
+            let alpha = node.float("alpha", default: 0.2), beta = node.float("beta", default: 0.5)
+            return [try map(node, inputs) { min(max(alpha * $0 + beta, 0), 1) }]
+        },
+        "HardSwish": { node, inputs, _ in [try map(node, inputs) { $0 * min(max($0 / 6 + 0.5, 0), 1) }] },
+        "PRelu": { node, inputs, _ in
+            var prelu = node
+            prelu.opType = "PRelu"
+            return [try ElementwiseOperators.binary(prelu, inputs, { $0 >= 0 ? $0 : $0 * $1 }, { $0 >= 0 ? $0 : $0 * $1 })]
+        },
+    ]
+
+    @inline(__always)
+    static func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
+
+    @inline(__always)
+    static func map(_ node: Node, _ inputs: [Tensor?], _ function: (Float) -> Float) throws -> Tensor {
+        let x = try OperatorSupport.required(inputs, 0, node)
+        var output = x.asFloats
+        output.withUnsafeMutableBufferPointer { buffer in
+            for index in 0..<buffer.count { buffer[index] = function(buffer[index]) }
+        }
+        return Tensor(shape: x.shape, floats: output)
+    }
+
+    /// Clip's bounds, ±infinity where not given.
+    static func clipBounds(_ node: Node, _ inputs: [Tensor?]) throws -> (Float, Float) {
+        var low = node.float("min", default: -.infinity)
+        var high = node.float("max", default: .infinity)
+        if let minimum = OperatorSupport.optional(inputs, 1) {
+            guard minimum.count == 1 else { throw OperatorSupport.fail(node, "min must be a scalar") }
+            low = minimum.asFloats[0]
+        }
+        if let maximum = OperatorSupport.optional(inputs, 2) {
+            guard maximum.count == 1 else { throw OperatorSupport.fail(node, "max must be a scalar") }
+            high = maximum.asFloats[0]
+        }
+        return (low, high)
+    }
+}

@@ -1,0 +1,71 @@
+/// Conv and ConvTranspose (2-D, NCHW), with ONNX's pads, strides, dilations, groups and auto_pad.
+enum ConvolutionOperators {
+    static let all: [String: OperatorFunction] = [
+        "Conv": { node, inputs, _ in [try conv(node, inputs, activation: .none)] },
+        "ConvTranspose": { node, inputs, _ in [try ConvTransposeOperator.run(node, inputs)] },
+    ]
+
+    static func geometry(_ node: Node, input: [Int], weight: [Int]) throws -> ConvolutionGeometry {
+        guard input.count == 4, weight.count == 4 else {
+            throw OperatorSupport.fail(node, "ptq runs 2-D convolutions on NCHW input; got input \(describeShape(input)), weight \(describeShape(weight))")
+        }
+        let groups = node.int("group", default: 1)
+        let strides = node.ints("strides") ?? [1, 1]
+        let dilations = node.ints("dilations") ?? [1, 1]
+        var pads = node.ints("pads") ?? [0, 0, 0, 0]
+        guard input[1] == weight[1] * groups, weight[0] % groups == 0 else {
+            throw OperatorSupport.fail(node, "input has \(input[1]) channels; weight \(describeShape(weight)) with group \(groups) expects \(weight[1] * groups)")
+        }
+        let autoPad = node.string("auto_pad", default: "NOTSET")
+        if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
+            pads = [0, 0, 0, 0]
+            for axis in 0..<2 {
+                let size = input[2 + axis]
+                let output = (size + strides[axis] - 1) / strides[axis]
+                let total = max(0, (output - 1) * strides[axis] + dilations[axis] * (weight[2 + axis] - 1) + 1 - size)
+                let small = total / 2
+                pads[axis] = autoPad == "SAME_UPPER" ? small : total - small
+                pads[axis + 2] = total - pads[axis]
+            }
+        } else if autoPad == "VALID" {
+            pads = [0, 0, 0, 0]
+        }
+        let g = ConvolutionGeometry(
+            batch: input[0], inChannels: input[1], inHeight: input[2], inWidth: input[3],
+            outChannels: weight[0], kernelHeight: weight[2], kernelWidth: weight[3],
+            strideHeight: strides[0], strideWidth: strides[1], dilationHeight: dilations[0],
+            dilationWidth: dilations[1], padTop: pads[0], padLeft: pads[1], padBottom: pads[2],
+            padRight: pads[3], groups: groups)
+        guard g.outHeight > 0, g.outWidth > 0 else {
+            throw OperatorSupport.fail(node, "kernel \(weight[2])x\(weight[3]) does not fit input \(input[2])x\(input[3]) with these pads")
+        }
+        return g
+    }
+
+    static func conv(_ node: Node, _ inputs: [Tensor?], activation: FusedActivation) throws -> Tensor {
+        let x = try OperatorSupport.required(inputs, 0, node)
+        let w = try OperatorSupport.required(inputs, 1, node)
+        let b = OperatorSupport.optional(inputs, 2)
+        let g = try geometry(node, input: x.shape, weight: w.shape)
+        if let b, b.count != g.outChannels {
+            throw OperatorSupport.fail(node, "bias has \(b.count) values; expected \(g.outChannels)")
+        }
+        var output = [Float](repeating: 0, count: g.batch * g.outChannels * g.outHeight * g.outWidth)
+        x.floats.withUnsafeBufferPointer { xp in
+            w.floats.withUnsafeBufferPointer { wp in
+                output.withUnsafeMutableBufferPointer { op in
+                    if let b {
+                        b.floats.withUnsafeBufferPointer { bp in
+                            ConvolutionKernel.run(input: xp.baseAddress!, weight: wp.baseAddress!, bias: bp.baseAddress!,
+                                                  output: op.baseAddress!, geometry: g, activation: activation)
+                        }
+                    } else {
+                        ConvolutionKernel.run(input: xp.baseAddress!, weight: wp.baseAddress!, bias: nil,
+                                              output: op.baseAddress!, geometry: g, activation: activation)
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [g.batch, g.outChannels, g.outHeight, g.outWidth], floats: output)
+    }
+}

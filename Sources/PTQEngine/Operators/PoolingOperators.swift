@@ -1,0 +1,110 @@
+/// MaxPool, AveragePool (2-D, with pads, strides, ceil_mode, dilations for MaxPool,
+/// count_include_pad for AveragePool), GlobalAveragePool and GlobalMaxPool.
+enum PoolingOperators {
+    static let all: [String: OperatorFunction] = [
+        "MaxPool": { node, inputs, _ in [try pool(node, inputs, maximum: true)] },
+        "AveragePool": { node, inputs, _ in [try pool(node, inputs, maximum: false)] },
+        "GlobalAveragePool": { node, inputs, _ in [try global(node, inputs, maximum: false)] },
+        "GlobalMaxPool": { node, inputs, _ in [try global(node, inputs, maximum: true)] },
+    ]
+
+    static func global(_ node: Node, _ inputs: [Tensor?], maximum: Bool) throws -> Tensor {
+        let x = try OperatorSupport.required(inputs, 0, node)
+        guard x.rank >= 3 else { throw OperatorSupport.fail(node, "input must be N×C×spatial; got \(describeShape(x.shape))") }
+        let planes = x.shape[0] * x.shape[1]
+        let plane = x.shape.dropFirst(2).reduce(1, *)
+        var output = [Float](repeating: 0, count: planes)
+        x.floats.withUnsafeBufferPointer { source in
+            for index in 0..<planes {
+                let base = index * plane
+                if maximum {
+                    var best = -Float.infinity
+                    for offset in 0..<plane { best = max(best, source[base + offset]) }
+                    output[index] = best
+                } else {
+                    var sum: Float = 0
+                    for offset in 0..<plane { sum += source[base + offset] }
+                    output[index] = sum / Float(plane)
+                }
+            }
+        }
+        return Tensor(shape: [x.shape[0], x.shape[1]] + [Int](repeating: 1, count: x.rank - 2), floats: output)
+    }
+
+    static func outputSize(input: Int, kernel: Int, stride: Int, dilation: Int, padBegin: Int, padEnd: Int, ceil: Bool) -> Int {
+        let span = input + padBegin + padEnd - dilation * (kernel - 1) - 1
+        var size = (ceil ? (span + stride - 1) / stride : span / stride) + 1
+        // A window that would start in the end padding is dropped (PyTorch's and ONNX Runtime's rule).
+        if ceil && (size - 1) * stride >= input + padBegin { size -= 1 }
+        return size
+    }
+
+    static func pool(_ node: Node, _ inputs: [Tensor?], maximum: Bool) throws -> Tensor {
+        let x = try OperatorSupport.required(inputs, 0, node)
+        guard x.rank == 4 else { throw OperatorSupport.fail(node, "ptq pools 2-D NCHW input; got \(describeShape(x.shape))") }
+        guard let kernel = node.ints("kernel_shape"), kernel.count == 2 else {
+            throw OperatorSupport.fail(node, "kernel_shape must name 2 sizes")
+        }
+        let strides = node.ints("strides") ?? [1, 1]
+        let dilations = node.ints("dilations") ?? [1, 1]
+        var pads = node.ints("pads") ?? [0, 0, 0, 0]
+        let ceil = node.int("ceil_mode", default: 0) != 0
+        let includePad = node.int("count_include_pad", default: 0) != 0
+        let (height, width) = (x.shape[2], x.shape[3])
+        let autoPad = node.string("auto_pad", default: "NOTSET")
+        if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
+            for (axis, size) in [height, width].enumerated() {
+                let output = (size + strides[axis] - 1) / strides[axis]
+                let total = max(0, (output - 1) * strides[axis] + dilations[axis] * (kernel[axis] - 1) + 1 - size)
+                pads[axis] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2
+                pads[axis + 2] = total - pads[axis]
+            }
+        } else if autoPad == "VALID" {
+            pads = [0, 0, 0, 0]
+        }
+        let outHeight = outputSize(input: height, kernel: kernel[0], stride: strides[0], dilation: dilations[0], padBegin: pads[0], padEnd: pads[2], ceil: ceil)
+        let outWidth = outputSize(input: width, kernel: kernel[1], stride: strides[1], dilation: dilations[1], padBegin: pads[1], padEnd: pads[3], ceil: ceil)
+        let planes = x.shape[0] * x.shape[1]
+        let padding = pads
+        var output = [Float](repeating: 0, count: planes * outHeight * outWidth)
+        let source = SendablePointer(UnsafeMutablePointer(mutating: x.floats.withUnsafeBufferPointer { $0.baseAddress! }))
+        try withExtendedLifetime(x) {
+            guard outHeight > 0, outWidth > 0 else { throw OperatorSupport.fail(node, "kernel does not fit the input") }
+            output.withUnsafeMutableBufferPointer { buffer in
+                let target = SendablePointer(buffer.baseAddress!)
+                Parallel.forEachRange(planes) { range in
+                    for plane in range {
+                        let input = source.pointer + plane * height * width
+                        let out = target.pointer + plane * outHeight * outWidth
+                        for oh in 0..<outHeight {
+                            for ow in 0..<outWidth {
+                                let h0 = oh * strides[0] - padding[0], w0 = ow * strides[1] - padding[1]
+                                if maximum {
+                                    var best = -Float.infinity
+                                    for kh in 0..<kernel[0] {
+                                        let ih = h0 + kh * dilations[0]
+                                        if ih < 0 || ih >= height { continue }
+                                        for kw in 0..<kernel[1] {
+                                            let iw = w0 + kw * dilations[1]
+                                            if iw >= 0 && iw < width { best = max(best, input[ih * width + iw]) }
+                                        }
+                                    }
+                                    out[oh * outWidth + ow] = best
+                                } else {
+                                    let h1 = min(h0 + kernel[0], height + padding[2]), w1 = min(w0 + kernel[1], width + padding[3])
+                                    let padded = (h1 - h0) * (w1 - w0)
+                                    let (hs, ws, he, we) = (max(h0, 0), max(w0, 0), min(h1, height), min(w1, width))
+                                    var sum: Float = 0
+                                    for ih in hs..<max(hs, he) { for iw in ws..<max(ws, we) { sum += input[ih * width + iw] } }
+                                    let count = includePad ? padded : (he - hs) * (we - ws)
+                                    out[oh * outWidth + ow] = count > 0 ? sum / Float(count) : 0
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [x.shape[0], x.shape[1], outHeight, outWidth], floats: output)
+    }
+}
