@@ -29,22 +29,25 @@ let package = Package(
             name: "CLibEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         .systemLibrary(
             name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // The generated ONNX schema, in a target of its own so engine edits do not recompile it.
+        .target(name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(
             name: "PTQEngine",
             dependencies: [
-                "COpenBLAS",
+                "COpenBLAS", "ONNXProto",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: optimizedSettings),
         .target(name: "PTQShell", dependencies: ["PTQEngine"], swiftSettings: optimizedSettings),
         .executableTarget(name: "ptq", dependencies: ["PTQShell", "CLibEdit"]),
+        .executableTarget(name: "ptq-bench", dependencies: ["PTQEngine"], swiftSettings: optimizedSettings),
         .testTarget(
-            name: "PTQEngineTests", dependencies: ["PTQEngine"],
-            resources: [.copy("Fixtures")], swiftSettings: optimizedSettings),
+            name: "PTQEngineTests", dependencies: ["PTQEngine", "ONNXProto"],
+            exclude: ["Fixtures"], swiftSettings: optimizedSettings),
         .testTarget(
             name: "PTQShellTests", dependencies: ["PTQShell", "PTQEngine"],
-            resources: [.copy("Golden")], swiftSettings: optimizedSettings),
+            exclude: ["Golden"], swiftSettings: optimizedSettings),
     ],
     swiftLanguageModes: [.v6]
 )

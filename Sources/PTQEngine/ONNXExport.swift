@@ -1,5 +1,6 @@
 import Foundation
 import SwiftProtobuf
+import ONNXProto
 
 /// Writes a Graph as an ONNX ModelProto: the imported envelope (metadata, opsets, doc strings)
 /// with the graph's nodes, initializers, inputs and outputs put back in, nodes in topological order.

@@ -1,5 +1,6 @@
 import Foundation
 import SwiftProtobuf
+import ONNXProto
 
 /// Reads an ONNX ModelProto into a Graph. What ptq does not interpret is kept as serialized bytes
 /// (the model envelope, each node's proto, opaque attributes) so that export writes it back.

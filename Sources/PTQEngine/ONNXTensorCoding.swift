@@ -1,3 +1,4 @@
+import ONNXProto
 import Foundation
 
 /// Converts between ONNX TensorProto and Tensor. ONNX raw_data is little-endian; so is every

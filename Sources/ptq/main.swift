@@ -1,1 +1,113 @@
+import Foundation
 import PTQShell
+
+// The ptq executable: argv, TTY detection and the line editor. Everything else lives in PTQShell.
+
+let version = "ptq 0.1.0"
+let usage = """
+usage: ptq                                  interactive shell (reads a script from stdin when it is not a terminal)
+       ptq run FILE.ptq [--keep-going] [--transcript OUT.md] [--echo]
+       ptq -c 'CMD; CMD; ...'
+       ptq --help | --version | --reference
+options: --width N   output width (default: the terminal's, else 100)
+
+"""
+
+func writeOut(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
+func writeErr(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+
+func usageError(_ message: String) -> Never {
+    writeErr("ptq: \(message)\n\(usage)")
+    exit(2)
+}
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+var width: Int? = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init)
+if let index = arguments.firstIndex(of: "--width") {
+    guard index + 1 < arguments.count, let value = Int(arguments[index + 1]), (40...400).contains(value) else {
+        usageError("--width needs an integer in 40...400")
+    }
+    width = value
+    arguments.removeSubrange(index...(index + 1))
+}
+let isTerminal = isatty(STDIN_FILENO) != 0
+if width == nil && isatty(STDOUT_FILENO) != 0 {
+    var size = winsize()
+    if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col >= 40 { width = Int(size.ws_col) }
+}
+
+@MainActor func makeInterpreter(echo: Bool = false) -> Interpreter {
+    var session = Session()
+    if let width { session.settings.width = min(max(width, 40), 400) }
+    session.settings.echo = echo
+    session.isCancelled = { interruptCount > 0 }
+    return Interpreter(session: session, write: writeOut, writeError: writeErr)
+}
+
+switch arguments.first {
+case "--help", "-h":
+    writeOut(usage)
+    exit(0)
+case "--version":
+    writeOut(version + "\n")
+    exit(0)
+case "--reference":
+    writeOut(Commands.markdownReference)
+    exit(0)
+case "-c":
+    guard arguments.count == 2 else { usageError("-c takes one argument: the commands") }
+    let interpreter = makeInterpreter()
+    let result = interpreter.runLines(Lexer.splitCommands(arguments[1]), file: nil, keepGoing: false)
+    exit(result.succeeded ? 0 : 1)
+case "run":
+    var keepGoing = false, echo = false
+    var transcriptPath: String?
+    var scriptPath: String?
+    var index = 1
+    while index < arguments.count {
+        switch arguments[index] {
+        case "--keep-going": keepGoing = true
+        case "--echo": echo = true
+        case "--transcript":
+            guard index + 1 < arguments.count else { usageError("--transcript needs a file") }
+            transcriptPath = arguments[index + 1]
+            index += 1
+        default:
+            if arguments[index].hasPrefix("-") || scriptPath != nil { usageError("unexpected argument '\(arguments[index])'") }
+            scriptPath = arguments[index]
+        }
+        index += 1
+    }
+    guard let scriptPath else { usageError("run needs a script file") }
+    guard let text = try? String(contentsOfFile: scriptPath, encoding: .utf8) else {
+        writeErr("ptq: cannot read script \(scriptPath)\n")
+        exit(2)
+    }
+    let interpreter = makeInterpreter(echo: echo)
+    let scriptURL = URL(fileURLWithPath: scriptPath)
+    interpreter.session.baseDirectory = scriptURL.deletingLastPathComponent().standardizedFileURL.path
+    var lines = text.components(separatedBy: "\n")
+    if lines.last == "" { lines.removeLast() }
+    let result = interpreter.runLines(lines, file: scriptPath, keepGoing: keepGoing)
+    if let transcriptPath {
+        let data = Data(Transcript.markdown(session: interpreter.session).utf8)
+        do {
+            try writeAtomicallyForCLI(data, to: transcriptPath)
+        } catch {
+            writeErr("ptq: cannot write transcript \(transcriptPath): \(error)\n")
+            exit(1)
+        }
+    }
+    exit(result.succeeded ? 0 : 1)
+case nil:
+    let interpreter = makeInterpreter()
+    if !isTerminal {
+        var lines: [String] = []
+        while let line = readLine(strippingNewline: true) { lines.append(line) }
+        let result = interpreter.runLines(lines, file: nil, keepGoing: false)
+        exit(result.succeeded ? 0 : 1)
+    }
+    exit(Repl(interpreter: interpreter).run())
+default:
+    usageError("unknown argument '\(arguments[0])'")
+}

@@ -1,0 +1,33 @@
+import Foundation
+import ZIPFoundation
+
+/// Reads arrays from a NumPy `.npz` archive (stored or deflated members named KEY.npy).
+public enum NumpyArchive {
+    public static func keys(path: String) throws -> [String] {
+        try archive(path).map { $0.path }.filter { $0.hasSuffix(".npy") }.map { String($0.dropLast(4)) }.sorted()
+    }
+
+    public static func read(path: String, key: String) throws -> Tensor {
+        let zip = try archive(path)
+        guard let entry = zip["\(key).npy"] else {
+            let available = try keys(path: path)
+            throw PTQError.invalidData(file: path, problem: "no array '\(key)'; the archive holds \(available.joined(separator: ", "))")
+        }
+        var data = Data()
+        do {
+            _ = try zip.extract(entry, skipCRC32: true) { data.append($0) }
+        } catch {
+            throw PTQError.invalidData(file: path, problem: "cannot extract '\(key)': \(error)")
+        }
+        return try NumpyFile.decode(data, name: "\(path)[\(key)]")
+    }
+
+    static func archive(_ path: String) throws -> Archive {
+        guard FileManager.default.fileExists(atPath: path) else { throw PTQError.fileNotFound(path: path) }
+        do {
+            return try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+        } catch {
+            throw PTQError.invalidData(file: path, problem: "not a .npz (zip) archive")
+        }
+    }
+}

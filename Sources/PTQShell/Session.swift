@@ -1,0 +1,83 @@
+import Foundation
+import PTQEngine
+
+/// Input samples attached with `data`, with optional labels, for calibration and/or evaluation.
+public struct AttachedData: Sendable {
+    public var path: String
+    public var samples: Tensor
+    public var labels: [Int]?
+    public var purpose: String  // calibration, evaluation or both
+    public var usedForCalibration: Bool { purpose != "evaluation" }
+    public var usedForEvaluation: Bool { purpose != "calibration" }
+}
+
+/// Settings changed with `set`.
+public struct Settings: Sendable, Equatable {
+    public var width: Int = 100
+    public var seed: UInt64 = 0
+    public var echo: Bool = false
+    public var timing: Bool = false
+    public var color: Bool = false
+}
+
+/// Everything a command may change. Commands run on a copy; the copy replaces the session only when
+/// the command succeeds, so a failed command leaves the state exactly as it was.
+public struct Session: Sendable {
+    public var modelPath: String?
+    public var graph: Graph?
+    /// Earlier states, most recent last, for `undo`.
+    public var undoStack: [Graph] = []
+    public var checkpoints: [String: Graph] = [:]
+    public var checkpointOrder: [String] = []
+    public var calibrationData: AttachedData?
+    public var evaluationData: AttachedData?
+    public var settings = Settings()
+    /// Folder that relative paths are resolved against (the script's folder inside `run`).
+    public var baseDirectory: String
+    public var lastMetrics: [String: Double?] = [:]
+    /// The notebook so far: every command run at the top level, with its output.
+    public var cells: [Cell] = []
+    /// Polled by long commands; true once the user pressed Ctrl-C.
+    public var isCancelled: @Sendable () -> Bool = { false }
+
+    public init(baseDirectory: String = FileManager.default.currentDirectoryPath) {
+        self.baseDirectory = baseDirectory
+    }
+
+    public func resolve(_ path: String) -> String {
+        let expanded = (path as NSString).expandingTildeInPath
+        if expanded.hasPrefix("/") { return expanded }
+        // Not standardized: stripping the folder again (`displayPath`) gives back what the user typed.
+        return (baseDirectory.hasSuffix("/") ? baseDirectory : baseDirectory + "/") + expanded
+    }
+
+    public func requireGraph(_ command: String) throws -> Graph {
+        guard let graph else { throw ShellError.noModel(command: command) }
+        return graph
+    }
+
+    /// Replaces the current graph, keeping the previous one for `undo`.
+    public mutating func commit(_ newGraph: Graph) {
+        if let graph { undoStack.append(graph) }
+        graph = newGraph
+    }
+
+    public mutating func setCheckpoint(_ name: String, _ graph: Graph) {
+        if checkpoints[name] == nil { checkpointOrder.append(name) }
+        checkpoints[name] = graph
+    }
+
+    /// Weight layers of the current graph (Conv, ConvTranspose, Gemm, MatMul with a constant weight).
+    public var layerNames: [String] {
+        guard let graph else { return [] }
+        return WeightLayer.all(in: graph).map(\.name)
+    }
+}
+
+/// Text a command prints, collected so the interpreter can both show it and keep it in the cell.
+public struct Output: Sendable {
+    public private(set) var text = ""
+    public init() {}
+    public mutating func line(_ value: String = "") { text += value + "\n" }
+    public mutating func write(_ value: String) { text += value }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import PTQEngine
+
+/// load, data, infer, checkpoint, restore, undo, set, run, quit.
+enum SessionCommands {
+    static let all: [CommandSpec] = [load, data, info, infer, checkpoint, restore, undo, set, run, quit]
+
+    static let load = CommandSpec(
+        name: "load", arguments: [ArgumentSpec("MODEL.onnx", isFile: true)],
+        summary: "load an ONNX model; the loaded state becomes checkpoint \"loaded\"",
+        discussion: "Every operator is checked against the supported set; an unsupported one fails the load.",
+        examples: ["load models/mnist_mobilenet.onnx"], changesState: true
+    ) { session, arguments, output in
+        let path = session.resolve(arguments.positionals[0])
+        let graph = try ONNXImport.load(path: path)
+        try OperatorRegistry.check(graph)
+        _ = try Executor(graph: graph).inferShapes()
+        session.modelPath = path
+        session.undoStack = []
+        session.graph = graph
+        session.checkpoints = [:]
+        session.checkpointOrder = []
+        session.setCheckpoint("loaded", graph)
+        output.line("loaded \(displayPath(path, session)): \(graph.nodes.count) nodes, \(WeightLayer.all(in: graph).count) weight layers, opset \(graph.opsetVersion)")
+    }
+
+    static let info = CommandSpec(
+        name: "info", summary: "model summary: inputs, outputs, op counts, parameters, opset, data attached"
+    ) { session, _, output in
+        let graph = try session.requireGraph("info")
+        output.write(ModelSummary.render(graph: graph, session: session))
+    }
+
+    static let infer = CommandSpec(
+        name: "infer", arguments: [ArgumentSpec("INPUT.npy", isFile: true)],
+        options: [OptionSpec("--out", value: "OUTPUT.npy", help: "where to write the first model output", isFile: true),
+                  OptionSpec("--batch", value: "N", help: "samples per batch (default 32)"),
+                  OptionSpec("--force", help: "overwrite OUTPUT.npy if it exists")],
+        summary: "run the current model on INPUT.npy and write its output",
+        examples: ["infer samples.npy --out logits.npy"]
+    ) { session, arguments, output in
+        let graph = try session.requireGraph("infer")
+        guard let out = arguments["--out"] else { throw ShellError.missingValue(command: "infer", option: "--out", expected: "OUTPUT.npy") }
+        let inputPath = session.resolve(arguments.positionals[0])
+        var samples = try NumpyFile.read(path: inputPath)
+        if samples.kind == .integer { samples = Tensor(shape: samples.shape, floats: samples.asFloats) }
+        try DataCommand.checkShape(samples, graph: graph, file: inputPath)
+        let batch = try arguments.integer("--batch", command: "infer", range: 1...4096) ?? 32
+        let executor = try Executor(graph: graph)
+        let results = try Batching.run(executor, samples: samples, batchSize: batch, isCancelled: session.isCancelled)
+        let name = graph.outputs[0].name
+        guard let result = results[name] else { throw ShellError.other("infer: the model produced no output '\(name)'") }
+        let outPath = session.resolve(out)
+        try NumpyFile.write(result, to: outPath, overwrite: arguments.has("--force"))
+        output.line("wrote \(displayPath(outPath, session)): \(name) \(describeShape(result.shape)) for \(samples.shape[0]) samples")
+    }
+
+    static let data = DataCommand.spec
+
+    static let checkpoint = CommandSpec(
+        name: "checkpoint", arguments: [ArgumentSpec("NAME")], summary: "name the current state, to restore or compare later",
+        changesState: true
+    ) { session, arguments, output in
+        let graph = try session.requireGraph("checkpoint")
+        let name = arguments.positionals[0]
+        session.setCheckpoint(name, graph)
+        output.line("checkpoint '\(name)' saved")
+    }
+
+    static let restore = CommandSpec(
+        name: "restore", arguments: [ArgumentSpec("NAME", completion: .checkpoint)],
+        summary: "make a checkpoint the current state (undo steps back)", changesState: true
+    ) { session, arguments, output in
+        _ = try session.requireGraph("restore")
+        let name = arguments.positionals[0]
+        guard let graph = session.checkpoints[name] else {
+            throw ShellError.unknownCheckpoint(name, available: session.checkpointOrder)
+        }
+        session.commit(graph)
+        output.line("restored checkpoint '\(name)'")
+    }
+
+    static let undo = CommandSpec(
+        name: "undo", summary: "step back one state-changing command", changesState: true
+    ) { session, _, output in
+        guard let previous = session.undoStack.popLast() else { throw ShellError.other("undo: nothing to undo") }
+        session.graph = previous
+        output.line("undone; \(session.undoStack.count) earlier state\(session.undoStack.count == 1 ? "" : "s") left")
+    }
+
+    static let set = CommandSpec(
+        name: "set", arguments: [ArgumentSpec("KEY", completion: .settingKey), ArgumentSpec("VALUE")],
+        summary: "change a setting: width N, seed N, echo on|off, timing on|off",
+        examples: ["set width 120", "set echo on"]
+    ) { session, arguments, output in
+        let key = arguments.positionals[0], value = arguments.positionals[1]
+        func onOff() throws -> Bool {
+            guard value == "on" || value == "off" else { throw ShellError.badValue(command: "set", option: key, value: value, expected: "on or off") }
+            return value == "on"
+        }
+        switch key {
+        case "width":
+            guard let width = Int(value), (40...400).contains(width) else {
+                throw ShellError.badValue(command: "set", option: "width", value: value, expected: "an integer in 40...400")
+            }
+            session.settings.width = width
+        case "seed":
+            guard let seed = UInt64(value) else { throw ShellError.badValue(command: "set", option: "seed", value: value, expected: "a non-negative integer") }
+            session.settings.seed = seed
+        case "echo": session.settings.echo = try onOff()
+        case "timing": session.settings.timing = try onOff()
+        default:
+            let keys = ["width", "seed", "echo", "timing"]
+            throw ShellError.badValue(command: "set", option: "KEY", value: key,
+                                      expected: "one of \(keys.joined(separator: ", "))" + (nearest(key, in: keys).map { " (did you mean '\($0)'?)" } ?? ""))
+        }
+        output.line("\(key) = \(value)")
+    }
+
+    static let run = CommandSpec(
+        name: "run", arguments: [ArgumentSpec("FILE.ptq", isFile: true)],
+        summary: "run a script inside this session (stops at its first failing command)"
+    ) { _, _, _ in }
+
+    static let quit = CommandSpec(name: "quit", aliases: ["exit"], summary: "leave ptq", isMeta: true) { _, _, _ in }
+
+    /// A path as the user would like to read it: relative to the session's folder when inside it.
+    static func displayPath(_ path: String, _ session: Session) -> String {
+        let base = session.baseDirectory.hasSuffix("/") ? session.baseDirectory : session.baseDirectory + "/"
+        return path.hasPrefix(base) ? String(path.dropFirst(base.count)) : path
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+import PTQEngine
+
+// Times the FP32 executor on one model: `ptq-bench MODEL.onnx BATCH SECONDS`.
+// Prints one line: images per second (best of the timed runs) and the run count.
+// Driven by scripts/bench, which runs ONNX Runtime on the same models in the same session.
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 3, let batch = Int(arguments[2]) else {
+    FileHandle.standardError.write(Data("usage: ptq-bench MODEL.onnx BATCH [SECONDS]\n".utf8))
+    exit(2)
+}
+let seconds = arguments.count > 3 ? Double(arguments[3]) ?? 5 : 5
+do {
+    let graph = try ONNXImport.load(path: arguments[1])
+    let executor = try Executor(graph: graph)
+    let input = graph.dataInputs[0]
+    var shape = input.shape.map { $0 ?? 1 }
+    shape[0] = batch
+    var generator = SystemRandomNumberGenerator()
+    let samples = Tensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -1...1, using: &generator) })
+    _ = try executor.run([input.name: samples])  // warm-up
+    var best = Double.infinity
+    var runs = 0
+    let start = Date()
+    while Date().timeIntervalSince(start) < seconds || runs < 3 {
+        let begin = Date()
+        _ = try executor.run([input.name: samples])
+        best = min(best, Date().timeIntervalSince(begin))
+        runs += 1
+    }
+    print(String(format: "%.2f %d", Double(batch) / best, runs))
+} catch {
+    FileHandle.standardError.write(Data("ptq-bench: \(error)\n".utf8))
+    exit(1)
+}
