@@ -20,6 +20,7 @@ public struct Executor: Sendable {
     let releases: [[String]]
 
     public init(graph: Graph, fuseActivations: Bool = true) throws {
+        Parallel.configure()
         try OperatorRegistry.check(graph)
         let sorted = try graph.topologicallySorted()
         self.graph = sorted
@@ -28,11 +29,11 @@ public struct Executor: Sendable {
         let consumers = sorted.consumers()
         let graphOutputs = Set(sorted.outputs.map(\.name))
         var absorbed = Set<Int>()
-        for (index, node) in sorted.nodes.enumerated() where !absorbed.contains(index) {
-            if node.opType == "Constant" {
-                constants[node.outputs[0]] = try ShapeOperators.constant(node)
-                continue
-            }
+        // Constants first, so a Clip's bounds are known when its producer Conv is planned.
+        for node in sorted.nodes where node.opType == "Constant" {
+            constants[node.outputs[0]] = try ShapeOperators.constant(node)
+        }
+        for (index, node) in sorted.nodes.enumerated() where !absorbed.contains(index) && node.opType != "Constant" {
             var step = Step(node: node, function: OperatorRegistry.table[node.opType]!, activation: .none, outputs: node.outputs)
             if fuseActivations, node.opType == "Conv", let output = node.outputs.first, !graphOutputs.contains(output),
                let readers = consumers[output], readers.count == 1 {

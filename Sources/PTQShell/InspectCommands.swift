@@ -3,7 +3,7 @@ import PTQEngine
 
 /// layers (and, with the charts, ranges).
 enum InspectCommands {
-    static let all: [CommandSpec] = [layers]
+    static let all: [CommandSpec] = [layers, RangesCommand.spec]
 
     static let layers = CommandSpec(
         name: "layers",
@@ -61,5 +61,52 @@ enum Table {
         var text = line(headers) + "\n" + line(widths.map { String(repeating: "-", count: $0) }) + "\n"
         for row in rows { text += line(row) + "\n" }
         return text
+    }
+}
+
+/// `ranges`: the per-channel range chart of one layer, a summary of all, or activation ranges.
+enum RangesCommand {
+    static let spec = CommandSpec(
+        name: "ranges", arguments: [ArgumentSpec("LAYER", optional: true, completion: .layer)],
+        options: [OptionSpec("--vs", value: "CHECKPOINT", help: "show that checkpoint's ranges beside the current ones"),
+                  OptionSpec("--all", help: "one line per layer with its range spread"),
+                  OptionSpec("--sort", help: "order channels by range, widest first"),
+                  OptionSpec("--width", value: "N", help: "chart width (default: the session's width)"),
+                  OptionSpec("--activations", help: "calibrated activation ranges (needs `quantize`)")],
+        summary: "per-output-channel weight ranges of a layer as ASCII bars, outliers and dead channels flagged",
+        discussion: """
+        A channel's range is max - min of its weights. Dead channels (range below 1e-12 of the layer's largest) are \
+        marked x and left out of the statistics. A channel is an outlier (!) when its range over the smallest live \
+        range exceeds Q3 + 1.5 IQR of those ratios (AIMET's rule). Spread = largest / smallest live range: what \
+        per-tensor quantization suffers from.
+        """,
+        examples: ["ranges --all", "ranges conv1 --sort", "ranges conv1 --vs folded"]
+    ) { session, arguments, output in
+        let graph = try session.requireGraph("ranges")
+        let width = try arguments.integer("--width", command: "ranges", range: 40...400) ?? session.settings.width
+        if arguments.has("--activations") {
+            throw ShellError.other("ranges --activations: no calibrated activation ranges; run `quantize` first")
+        }
+        let layers = WeightLayer.all(in: graph)
+        if arguments.has("--all") || arguments.positional(0) == nil {
+            output.write(RangeChart.summary(layers.map { ($0.name, RangeStatistics(layer: $0, graph: graph)) }, width: width))
+            return
+        }
+        let name = arguments.positionals[0]
+        guard let layer = layers.first(where: { $0.name == name }) else {
+            throw ShellError.unknownLayer(name, suggestion: nearest(name, in: layers.map(\.name)))
+        }
+        var versus: RangeStatistics?
+        if let checkpoint = arguments["--vs"] {
+            guard let other = session.checkpoints[checkpoint] else {
+                throw ShellError.unknownCheckpoint(checkpoint, available: session.checkpointOrder)
+            }
+            guard let otherLayer = WeightLayer.all(in: other).first(where: { $0.name == name }) else {
+                throw ShellError.other("ranges: checkpoint '\(checkpoint)' has no layer '\(name)'")
+            }
+            versus = RangeStatistics(layer: otherLayer, graph: other)
+        }
+        output.write(RangeChart.render(RangeStatistics(layer: layer, graph: graph), versus: versus,
+                                       versusName: arguments["--vs"], width: width, sort: arguments.has("--sort")))
     }
 }

@@ -13,7 +13,7 @@ guard arguments.count >= 3, let batch = Int(arguments[2]) else {
 let seconds = arguments.count > 3 ? Double(arguments[3]) ?? 5 : 5
 do {
     let graph = try ONNXImport.load(path: arguments[1])
-    let executor = try Executor(graph: graph)
+    let executor = try Executor(graph: graph, fuseActivations: ProcessInfo.processInfo.environment["PTQ_PROFILE"] == nil)
     let input = graph.dataInputs[0]
     var shape = input.shape.map { $0 ?? 1 }
     shape[0] = batch
@@ -30,6 +30,27 @@ do {
         runs += 1
     }
     print(String(format: "%.2f %d", Double(batch) / best, runs))
+    if ProcessInfo.processInfo.environment["PTQ_PROFILE"] != nil {
+        // Time attributed to the op that produced each tensor (fused activations count as Conv).
+        var producer: [String: String] = [:]
+        for node in graph.nodes {
+            var kind = node.opType
+            if node.opType == "Conv", let weight = graph.initializers[node.inputs[1]] {
+                kind = node.int("group", default: 1) > 1 ? "dw \(weight.shape[0]) s\(node.ints("strides")?[0] ?? 1)" : (weight.shape[2] == 1 ? "Conv 1x1" : "Conv \(weight.shape[2])x\(weight.shape[3])")
+            }
+            for output in node.outputs { producer[output] = kind }
+        }
+        var totals: [String: Double] = [:]
+        var last = Date()
+        _ = try executor.run([input.name: samples]) { name, _ in
+            let now = Date()
+            totals[producer[name] ?? name, default: 0] += now.timeIntervalSince(last)
+            last = now
+        }
+        for (op, time) in totals.sorted(by: { $0.value > $1.value }) {
+            FileHandle.standardError.write(Data(String(format: "%-20@ %8.1f ms\n", op as NSString, time * 1000).utf8))
+        }
+    }
 } catch {
     FileHandle.standardError.write(Data("ptq-bench: \(error)\n".utf8))
     exit(1)

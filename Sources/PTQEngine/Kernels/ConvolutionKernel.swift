@@ -31,12 +31,23 @@ public enum FusedActivation: Sendable, Equatable {
     func apply(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
         case .none: return
-        case .relu:
-            for index in 0..<count { pointer[index] = max(pointer[index], 0) }
-        case .clip(let low, let high):
-            for index in 0..<count { pointer[index] = min(max(pointer[index], low), high) }
+        case .relu: clamp(pointer, count: count, low: 0, high: .infinity)
+        case .clip(let low, let high): clamp(pointer, count: count, low: low, high: high)
         }
     }
+}
+
+/// x = min(max(x, low), high) in place. A plain loop: LLVM vectorizes it (explicit SIMD8
+/// loads through loadUnaligned measured 8x slower here).
+@inline(__always)
+func clamp(_ pointer: UnsafeMutablePointer<Float>, count: Int, low: Float, high: Float) {
+    for index in 0..<count {
+        let value = pointer[index]
+        pointer[index] = value < low ? low : (value > high ? high : value)
+    }
+}
+
+extension FusedActivation {
 }
 
 /// Convolution through SGEMM: each (image, group, column block) multiplies the group's weight
@@ -96,8 +107,7 @@ public enum ConvolutionKernel {
                 for channel in 0..<outChannels {
                     let row = c + channel * outPlane
                     if let biasPointer {
-                        let value = biasPointer.pointer[group * outChannels + channel]
-                        for index in 0..<columns { row[index] += value }
+                        addScalar(row, count: columns, biasPointer.pointer[group * outChannels + channel])
                     }
                     activation.apply(row, count: columns)
                 }
@@ -143,4 +153,10 @@ enum Im2Col {
             }
         }
     }
+}
+
+/// x += value in place.
+@inline(__always)
+func addScalar(_ pointer: UnsafeMutablePointer<Float>, count: Int, _ value: Float) {
+    for index in 0..<count { pointer[index] += value }
 }

@@ -12,6 +12,18 @@ public enum Parallel {
         if configured { return }
         configured = true
         openblas_set_num_threads(1)
+        #if os(Linux)
+        // Activation tensors are large and short-lived. glibc would serve each from a fresh mmap and
+        // return it on free, so every op page-faults its output in again; keeping them in the heap
+        // lets freed buffers be reused (measured: several times faster on batch-32 MobileNetV2).
+        // mallopt is looked up at run time: Glibc's Swift module does not export malloc.h.
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") {
+            let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
+            _ = mallopt(-3, 1 << 30)  // M_MMAP_THRESHOLD
+            _ = mallopt(-1, 1 << 30)  // M_TRIM_THRESHOLD
+        }
+        #endif
     }
 
     public static func forEachRange(_ count: Int, minimumPerWorker: Int = 1, _ body: @Sendable (Range<Int>) -> Void) {

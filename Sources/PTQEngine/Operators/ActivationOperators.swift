@@ -3,7 +3,7 @@ import Foundation
 /// Pointwise activations. Clip reads min/max from attributes (opset < 11) or optional inputs.
 enum ActivationOperators {
     static let all: [String: OperatorFunction] = [
-        "Relu": { node, inputs, _ in [try map(node, inputs) { max($0, 0) }] },
+        "Relu": { node, inputs, _ in [try clamped(node, inputs, low: 0, high: .infinity)] },
         "Clip": { node, inputs, _ in
             let (low, high) = try clipBounds(node, inputs)
             let x = try OperatorSupport.required(inputs, 0, node)
@@ -11,7 +11,7 @@ enum ActivationOperators {
                 let (lo, hi) = (Int64(low.rounded(.up)), Int64(high.rounded(.down)))
                 return [Tensor(shape: x.shape, integers: x.integers.map { min(max($0, lo), hi) }, onnxType: x.onnxType)]
             }
-            return [try map(node, inputs) { min(max($0, low), high) }]
+            return [try clamped(node, inputs, low: low, high: high)]
         },
         "LeakyRelu": { node, inputs, _ in
             let alpha = node.float("alpha", default: 0.01)
@@ -40,6 +40,13 @@ enum ActivationOperators {
         output.withUnsafeMutableBufferPointer { buffer in
             for index in 0..<buffer.count { buffer[index] = function(buffer[index]) }
         }
+        return Tensor(shape: x.shape, floats: output)
+    }
+
+    static func clamped(_ node: Node, _ inputs: [Tensor?], low: Float, high: Float) throws -> Tensor {
+        let x = try OperatorSupport.required(inputs, 0, node)
+        var output = x.asFloats
+        output.withUnsafeMutableBufferPointer { clamp($0.baseAddress!, count: $0.count, low: low, high: high) }
         return Tensor(shape: x.shape, floats: output)
     }
 
