@@ -1,7 +1,7 @@
 /// The command table: every command of the ptq language, in the order `help` lists them.
 public enum Commands {
     public static let table: [CommandSpec] =
-        SessionCommands.all + InspectCommands.all + NotebookCommands.all
+        SessionCommands.all + InspectCommands.all + QuantizeCommands.all + TechniqueCommands.all + NotebookCommands.all
 
     public static var names: [String] { table.map(\.name) }
 

@@ -21,10 +21,10 @@ public enum Completion {
         let pool: [String]
         switch spec.arguments[positionalIndex].completion {
         case .file: return ["<file>"]
-        case .command: pool = Commands.names
+        case .command: pool = Commands.names + TechniqueCommands.registry.map(\.name)
         case .layer: pool = session.layerNames
         case .checkpoint: pool = session.checkpointOrder
-        case .technique: pool = []
+        case .technique: pool = TechniqueCommands.registry.map(\.name)
         case .settingKey: pool = ["echo", "seed", "timing", "width"]
         case .none: pool = []
         }

@@ -85,7 +85,31 @@ enum RangesCommand {
         let graph = try session.requireGraph("ranges")
         let width = try arguments.integer("--width", command: "ranges", range: 40...400) ?? session.settings.width
         if arguments.has("--activations") {
-            throw ShellError.other("ranges --activations: no calibrated activation ranges; run `quantize` first")
+            guard let state = try QuantizeCommands.currentSimulation(&session, command: "ranges", output: &output) else {
+                throw ShellError.other("ranges --activations: no calibrated activation ranges; run `quantize` first")
+            }
+            var names = state.activationOrder
+            if let layer = arguments.positional(0) {
+                guard let node = graph.node(named: layer) else {
+                    throw ShellError.unknownLayer(layer, suggestion: nearest(layer, in: graph.nodes.map(\.name)))
+                }
+                // The node's own outputs and, for an op + activation group, the activation's.
+                let readers = graph.consumers()
+                var group: [String] = node.outputs
+                for output in node.outputs {
+                    for reader in readers[output] ?? [] where ["Relu", "Clip"].contains(graph.nodes[reader].opType) {
+                        group += graph.nodes[reader].outputs
+                    }
+                }
+                names = names.filter { group.contains($0) }
+            }
+            let rows = names.map { name -> [String] in
+                let encoding = state.activationEncodings[name]!
+                return [name, Format.scientific(Double(encoding.minimum)), Format.scientific(Double(encoding.maximum)),
+                        Format.scientific(Double(encoding.scale)), "\(encoding.offset)"]
+            }
+            output.write(Table.render(headers: ["tensor", "min", "max", "scale", "offset"], rows: rows, rightAligned: [1, 2, 3, 4]))
+            return
         }
         let layers = WeightLayer.all(in: graph)
         if arguments.has("--all") || arguments.positional(0) == nil {

@@ -13,8 +13,12 @@ enum NotebookCommands {
             output.line(Commands.overview)
             return
         }
+        if let technique = TechniqueCommands.technique(named: name) {
+            output.line(technique.specification)
+            return
+        }
         guard let spec = Commands.table.first(where: { $0.name == name || $0.aliases.contains(name) }) else {
-            throw ShellError.unknownCommand(name, suggestion: nearest(name, in: Commands.names))
+            throw ShellError.unknownCommand(name, suggestion: nearest(name, in: Commands.names + TechniqueCommands.registry.map(\.name)))
         }
         output.line(spec.helpText)
     }

@@ -35,10 +35,15 @@ public struct Session: Sendable {
     /// Folder that relative paths are resolved against (the script's folder inside `run`).
     public var baseDirectory: String
     public var lastMetrics: [String: Double?] = [:]
+    /// The quantization configuration when simulation is on, and its calibration (nil until calibrated).
+    public var quantizationConfiguration: QuantizationConfiguration?
+    public var quantization: QuantizationState?
     /// The notebook so far: every command run at the top level, with its output.
     public var cells: [Cell] = []
     /// Polled by long commands; true once the user pressed Ctrl-C.
     public var isCancelled: @Sendable () -> Bool = { false }
+    /// Shows progress of long work (a bar on a terminal's stderr); never part of command output.
+    public var progress: (@Sendable (Int, Int) -> Void)? = nil
 
     public init(baseDirectory: String = FileManager.default.currentDirectoryPath) {
         self.baseDirectory = baseDirectory

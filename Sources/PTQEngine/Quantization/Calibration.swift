@@ -1,0 +1,107 @@
+/// A calibrated quantization simulation: encodings for weights and activations, and the graph they
+/// were computed for (a changed graph needs calibrating again).
+public struct QuantizationState: Sendable, Equatable {
+    public var configuration: QuantizationConfiguration
+    /// Weight initializer → one encoding, or one per output channel (with the channel axis).
+    public var weightEncodings: [String: [Encoding]]
+    public var weightAxes: [String: Int]
+    /// Activation tensor → encoding, and the tensors in graph order.
+    public var activationEncodings: [String: Encoding]
+    public var activationOrder: [String]
+    public var calibratedGraph: Graph
+
+    /// The graph with every quantized weight replaced by its quantize-dequantized values.
+    public func quantizedGraph() -> Graph {
+        var graph = calibratedGraph
+        for (name, encodings) in weightEncodings {
+            guard var weight = graph.initializers[name] else { continue }
+            if encodings.count == 1 {
+                FakeQuantization.apply(&weight, encodings[0])
+            } else {
+                FakeQuantization.apply(&weight, perChannel: encodings, axis: weightAxes[name]!)
+            }
+            graph.initializers[name] = weight
+        }
+        return graph
+    }
+
+    /// An executor of the simulated model and the hook that fake-quantizes its activations.
+    public func simulation() throws -> (Executor, (String, inout Tensor) throws -> Void) {
+        let encodings = activationEncodings
+        let executor = try Executor(graph: quantizedGraph())
+        return (executor, { name, tensor in
+            if let encoding = encodings[name], tensor.kind == .float { FakeQuantization.apply(&tensor, encoding) }
+        })
+    }
+}
+
+/// Computes encodings: weights by min-max (per tensor, or per output channel for Conv and
+/// ConvTranspose under `perChannel`; Gemm and MatMul stay per-tensor, as in AIMET's per-channel
+/// config); activations by streaming the calibration samples through the model with quantized
+/// weights and unquantized activations (as AIMET's compute_encodings does), in batches, so memory
+/// does not grow with the number of samples. Percentile and SQNR schemes take a first pass for each
+/// tensor's min/max and a second for a 2048-bin histogram over it, so the batch size cannot change
+/// the result.
+public enum Calibration {
+    public static func calibrate(_ graph: Graph, configuration: QuantizationConfiguration, samples: Tensor,
+                                 batchSize: Int = 32, isCancelled: (() -> Bool)? = nil,
+                                 progress: ((Int, Int) -> Void)? = nil) throws -> QuantizationState {
+        var state = QuantizationState(configuration: configuration, weightEncodings: [:], weightAxes: [:],
+                                      activationEncodings: [:], activationOrder: [], calibratedGraph: graph)
+        let excluded = Set(configuration.excludedLayers)
+        for layer in WeightLayer.all(in: graph) where !excluded.contains(layer.name) {
+            let weight = graph.initializers[layer.weightName]!
+            let perChannel = configuration.perChannel && (layer.opType == "Conv" || layer.opType == "ConvTranspose")
+            let ranges = perChannel ? FakeQuantization.channelRanges(weight, axis: layer.outputChannelAxis)
+                                    : [(weight.floats.min() ?? 0, weight.floats.max() ?? 0)]
+            state.weightEncodings[layer.weightName] = ranges.map {
+                Encoding(minimum: $0.0, maximum: $0.1, bitwidth: configuration.weightBits, symmetric: configuration.weightSymmetric,
+                         strict: configuration.strictSymmetric)
+            }
+            state.weightAxes[layer.weightName] = layer.outputChannelAxis
+        }
+        let executor = try Executor(graph: state.quantizedGraph())
+        var integerTensors = Set<String>()
+        let shapes = try executor.inferShapes()
+        _ = shapes
+        _ = try executor.run(Dictionary(uniqueKeysWithValues: graph.dataInputs.map { ($0.name, Tensor(zeros: $0.shape.map { $0 ?? 1 })) })) { name, tensor in
+            if tensor.kind == .integer { integerTensors.insert(name) }
+        }
+        let produced = Set(executor.producedTensors).union(graph.dataInputs.map(\.name))
+        let tensors = QuantizerPlacement.activationTensors(graph, integerTensors: integerTensors, excludedLayers: excluded,
+                                                           quantizeInput: configuration.quantizeInput).filter { produced.contains($0) }
+        let watched = Set(tensors)
+        var ranges: [String: (Float, Float)] = [:]
+        let passes = configuration.scheme == .minmax ? 1 : 2
+        _ = try Batching.run(executor, samples: samples, batchSize: batchSize, hook: { name, tensor in
+            guard watched.contains(name) else { return }
+            var (low, high) = ranges[name] ?? (.infinity, -.infinity)
+            tensor.floats.withUnsafeBufferPointer { buffer in
+                for value in buffer {
+                    low = value < low ? value : low
+                    high = value > high ? value : high
+                }
+            }
+            ranges[name] = (low, high)
+        }, isCancelled: isCancelled, progress: { done, total in progress?(done, total * passes) })
+        if passes == 2 {
+            var histograms: [String: Histogram] = [:]
+            for (name, range) in ranges { histograms[name] = Histogram(minimum: range.0, maximum: range.1) }
+            _ = try Batching.run(executor, samples: samples, batchSize: batchSize, hook: { name, tensor in
+                guard watched.contains(name) else { return }
+                histograms[name]!.add(tensor.floats)
+            }, isCancelled: isCancelled, progress: { done, total in progress?(total + done, total * 2) })
+            for (name, histogram) in histograms {
+                ranges[name] = histogram.range(for: configuration.scheme, bitwidth: configuration.activationBits,
+                                               symmetric: configuration.activationSymmetric)
+            }
+        }
+        for name in tensors {
+            guard let range = ranges[name] else { continue }
+            state.activationEncodings[name] = Encoding(minimum: range.0, maximum: range.1, bitwidth: configuration.activationBits,
+                                                       symmetric: configuration.activationSymmetric, strict: configuration.strictSymmetric)
+            state.activationOrder.append(name)
+        }
+        return state
+    }
+}

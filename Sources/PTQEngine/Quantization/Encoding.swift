@@ -1,0 +1,106 @@
+import Foundation
+
+/// A quantization grid, computed from a range as AIMET 2.x computes it.
+///
+/// n = 2^bits − 1 (one less when strict symmetric). The range is widened to include 0; if
+/// max − min < n·ε (ε = Float.ulpOfOne) it is widened further (symmetric: max += ⌊n/2⌋·ε,
+/// min −= ⌈n/2⌉·ε; asymmetric: max += n·ε).
+/// - Symmetric: delta = max(max/⌊n/2⌋, −min/⌈n/2⌉), offset = −⌈n/2⌉, grid [−⌈n/2⌉·delta, ⌊n/2⌋·delta].
+/// - Asymmetric: delta = (max − min)/n, offset = round(min/delta) (so 0 is exactly representable),
+///   grid [offset·delta, (offset + n)·delta].
+/// Quantize-dequantize: q = clamp(round(x/delta) − offset, 0, n), x̂ = (q + offset)·delta, rounding
+/// half to even throughout.
+public struct Encoding: Sendable, Equatable {
+    public var bitwidth: Int
+    public var isSymmetric: Bool
+    public var isStrict: Bool
+    public var scale: Float
+    public var offset: Int
+    /// Number of steps: the largest q.
+    public var levels: Int
+
+    public var minimum: Float { Float(offset) * scale }
+    public var maximum: Float { Float(offset + levels) * scale }
+
+    public init(minimum rawMinimum: Float, maximum rawMaximum: Float, bitwidth: Int, symmetric: Bool, strict: Bool = false) {
+        precondition((2...32).contains(bitwidth), "bitwidth \(bitwidth) is out of range")
+        let steps = Float((1 << bitwidth) - 1 - (symmetric && strict ? 1 : 0))
+        let levels = Int(steps)
+        var low = min(rawMinimum, 0), high = max(rawMaximum, 0)
+        let epsilon = Float.ulpOfOne
+        let halfDown = (steps / 2).rounded(.down), halfUp = (steps / 2).rounded(.up)
+        if high - low < steps * epsilon {
+            if symmetric {
+                high += halfDown * epsilon
+                low -= halfUp * epsilon
+            } else {
+                high += steps * epsilon
+            }
+        }
+        self.bitwidth = bitwidth
+        self.isSymmetric = symmetric
+        self.isStrict = strict && symmetric
+        self.levels = levels
+        if symmetric {
+            scale = max(high / halfDown, -low / halfUp)
+            offset = -Int(halfUp)
+        } else {
+            scale = (high - low) / steps
+            offset = Int((low / scale).rounded(.toNearestOrEven))
+        }
+    }
+
+    /// Quantize-dequantize one value.
+    @inline(__always)
+    public func quantizeDequantize(_ x: Float) -> Float {
+        let q = (x / scale).rounded(.toNearestOrEven) - Float(offset)
+        return (min(max(q, 0), Float(levels)) + Float(offset)) * scale
+    }
+
+    /// Quantize-dequantize values in place (a loop LLVM vectorizes).
+    public func apply(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
+        let (scale, offset, top) = (self.scale, Float(self.offset), Float(levels))
+        for index in 0..<count {
+            let q = (pointer[index] / scale).rounded(.toNearestOrEven) - offset
+            pointer[index] = ((q < 0 ? 0 : (q > top ? top : q)) + offset) * scale
+        }
+    }
+}
+
+/// Fake quantization of whole tensors: one encoding, or one per slice along a channel axis.
+public enum FakeQuantization {
+    public static func apply(_ tensor: inout Tensor, _ encoding: Encoding) {
+        tensor.floats.withUnsafeMutableBufferPointer { encoding.apply($0.baseAddress!, count: $0.count) }
+    }
+
+    public static func apply(_ tensor: inout Tensor, perChannel encodings: [Encoding], axis: Int) {
+        let inner = tensor.shape.dropFirst(axis + 1).reduce(1, *)
+        let outer = tensor.shape.prefix(axis).reduce(1, *)
+        let channels = tensor.shape[axis]
+        tensor.floats.withUnsafeMutableBufferPointer { buffer in
+            for o in 0..<outer {
+                for c in 0..<channels {
+                    encodings[c].apply(buffer.baseAddress! + (o * channels + c) * inner, count: inner)
+                }
+            }
+        }
+    }
+
+    /// Per-channel minimum and maximum along `axis`.
+    public static func channelRanges(_ tensor: Tensor, axis: Int) -> [(Float, Float)] {
+        let inner = tensor.shape.dropFirst(axis + 1).reduce(1, *)
+        let outer = tensor.shape.prefix(axis).reduce(1, *)
+        let channels = tensor.shape[axis]
+        var ranges = [(Float, Float)](repeating: (.infinity, -.infinity), count: channels)
+        for o in 0..<outer {
+            for c in 0..<channels {
+                let base = (o * channels + c) * inner
+                for index in base..<(base + inner) {
+                    ranges[c].0 = min(ranges[c].0, tensor.floats[index])
+                    ranges[c].1 = max(ranges[c].1, tensor.floats[index])
+                }
+            }
+        }
+        return ranges
+    }
+}

@@ -1,0 +1,48 @@
+/// Accuracy and output error of a model against FP32, over evaluation samples.
+public struct EvaluationResult: Sendable, Equatable {
+    public var samples: Int
+    public var top1: Double?
+    public var top5: Double?
+    public var fp32Top1: Double?
+    public var fp32Top5: Double?
+    /// Output SQNR in dB (10·log10 Σy² / Σ(ŷ − y)²) and MSE against FP32, when quantized.
+    public var sqnr: Double?
+    public var mse: Double?
+
+    public init(samples: Int) { self.samples = samples }
+
+    public var metrics: [(String, Double?)] {
+        [("top1", top1), ("top5", top5), ("fp32.top1", fp32Top1), ("fp32.top5", fp32Top5),
+         ("delta.top1", top1.flatMap { a in fp32Top1.map { a - $0 } }), ("delta.top5", top5.flatMap { a in fp32Top5.map { a - $0 } }),
+         ("sqnr", sqnr), ("mse", mse), ("samples", Double(samples))]
+    }
+}
+
+public enum Evaluation {
+    /// Fraction of samples whose label is among the `k` largest logits (ties: lower index first).
+    public static func topK(_ logits: Tensor, labels: [Int], k: Int) -> Double {
+        let classes = logits.count / max(1, labels.count)
+        var hits = 0
+        for (sample, label) in labels.enumerated() {
+            let row = logits.floats[(sample * classes)..<((sample + 1) * classes)]
+            let score = row[row.startIndex + label]
+            let better = row.enumerated().filter { $0.element > score || ($0.element == score && $0.offset < label) }.count
+            if better < k { hits += 1 }
+        }
+        return labels.isEmpty ? 0 : Double(hits) / Double(labels.count)
+    }
+
+    public static func errorMetrics(_ output: Tensor, reference: Tensor) -> (sqnr: Double, mse: Double) {
+        var signal = 0.0, noise = 0.0
+        for (a, b) in zip(output.floats, reference.floats) {
+            signal += Double(b) * Double(b)
+            noise += (Double(a) - Double(b)) * (Double(a) - Double(b))
+        }
+        let sqnr = noise == 0 ? Double.infinity : 10 * log10Double(signal / noise)
+        return (sqnr, noise / Double(max(1, output.count)))
+    }
+
+    static func log10Double(_ x: Double) -> Double { x <= 0 ? -.infinity : Foundation.log10(x) }
+}
+
+import Foundation

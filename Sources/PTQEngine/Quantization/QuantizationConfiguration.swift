@@ -1,0 +1,41 @@
+/// How activations are calibrated.
+public enum CalibrationScheme: Sendable, Equatable, CustomStringConvertible {
+    /// Observed min and max (AIMET "tf").
+    case minmax
+    /// The range between the (100 − P)th and Pth percentiles of the observed values.
+    case percentile(Double)
+    /// AIMET "tf_enhanced": the grid minimizing rounding plus 3× clipping noise over a histogram.
+    case sqnr
+
+    public var description: String {
+        switch self {
+        case .minmax: return "minmax"
+        case .percentile(let value): return "percentile:\(value)"
+        case .sqnr: return "sqnr"
+        }
+    }
+}
+
+/// A quantization-simulation configuration. The defaults are ptq's: 8/8 bits, symmetric weights,
+/// asymmetric activations, per-tensor, min-max calibration, biases not quantized, model input quantized.
+public struct QuantizationConfiguration: Sendable, Equatable {
+    public var weightBits = 8
+    public var activationBits = 8
+    public var perChannel = false
+    public var weightSymmetric = true
+    public var activationSymmetric = false
+    public var strictSymmetric = false
+    public var scheme = CalibrationScheme.minmax
+    public var excludedLayers: [String] = []
+    public var quantizeInput = true
+    public var samples = 512
+
+    public init() {}
+
+    public var summary: String {
+        "W\(weightBits)A\(activationBits), \(perChannel ? "per-channel" : "per-tensor") weights (\(weightSymmetric ? "symmetric" : "asymmetric")), "
+            + "\(activationSymmetric ? "symmetric" : "asymmetric") activations, \(scheme)"
+            + (strictSymmetric ? ", strict symmetric" : "")
+            + (excludedLayers.isEmpty ? "" : ", excluding \(excludedLayers.joined(separator: ", "))")
+    }
+}

@@ -1,0 +1,40 @@
+/// Where activation quantizers go, following AIMET's default config:
+/// - the model's data inputs (when `quantizeInput`), and every op output, except
+/// - (a) inside an op + activation group (Conv+Relu, Conv+Clip, ConvTranspose+Relu, Gemm+Relu,
+///   Add+Relu, only when the activation is the op's single reader) only the group's last output;
+/// - (b) outputs of Cast, Dropout, Expand, Squeeze, Pad, ReduceMean and Gather (and Constant, Shape);
+/// - (c) integer tensors (`integerTensors`, found by running the graph once);
+/// - outputs of excluded layers (and of their activation group).
+public enum QuantizerPlacement {
+    static let groups: [String: Set<String>] = [
+        "Conv": ["Relu", "Clip"], "ConvTranspose": ["Relu"], "Gemm": ["Relu"], "Add": ["Relu"],
+    ]
+    static let unquantizedOps: Set<String> = ["Cast", "Dropout", "Expand", "Squeeze", "Pad", "ReduceMean", "Gather", "Constant", "Shape"]
+
+    public static func activationTensors(_ graph: Graph, integerTensors: Set<String>, excludedLayers: Set<String> = [],
+                                         quantizeInput: Bool = true) -> [String] {
+        var result: [String] = quantizeInput ? graph.dataInputs.map(\.name) : []
+        let consumers = graph.consumers()
+        let graphOutputs = Set(graph.outputs.map(\.name))
+        var excludedOutputs = Set<String>()
+        for node in graph.nodes where excludedLayers.contains(node.name) {
+            node.outputs.forEach { excludedOutputs.insert($0) }
+        }
+        for node in graph.nodes {
+            if unquantizedOps.contains(node.opType) { continue }
+            if node.opType == "Relu" || node.opType == "Clip", let source = node.inputs.first, excludedOutputs.contains(source),
+               (consumers[source]?.count ?? 0) == 1 {
+                continue  // the activation of an excluded layer belongs to its group
+            }
+            for output in node.outputs where !output.isEmpty && !integerTensors.contains(output) && !excludedOutputs.contains(output) {
+                if let activations = groups[node.opType], !graphOutputs.contains(output),
+                   let readers = consumers[output], readers.count == 1,
+                   activations.contains(graph.nodes[readers[0]].opType) {
+                    continue  // the group's activation output is quantized instead
+                }
+                result.append(output)
+            }
+        }
+        return result
+    }
+}

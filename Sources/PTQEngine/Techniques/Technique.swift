@@ -1,0 +1,60 @@
+/// What a technique did: the layers it changed (with the numbers a user wants) and every candidate
+/// it skipped, with the reason.
+public struct TechniqueReport: Sendable, Equatable {
+    public var technique: String
+    public var changed: [String] = []
+    public var skipped: [String] = []
+    public var notes: [String] = []
+
+    public init(technique: String) { self.technique = technique }
+
+    public var text: String {
+        var lines = ["\(technique): \(changed.count) changed, \(skipped.count) skipped"]
+        lines += changed.map { "  changed  \($0)" }
+        lines += skipped.map { "  skipped  \($0)" }
+        lines += notes.map { "  \($0)" }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Options a technique accepts, parsed by the shell.
+public struct TechniqueOptions: Sendable {
+    public var flags: Set<String> = []
+    public var values: [String: String] = [:]
+    public init(flags: Set<String> = [], values: [String: String] = [:]) {
+        self.flags = flags
+        self.values = values
+    }
+}
+
+/// A graph pass: Graph → (Graph, report). Its `specification` is the doc `help TECHNIQUE` prints.
+public protocol Technique: Sendable {
+    var name: String { get }
+    var summary: String { get }
+    var specification: String { get }
+    /// Options as (name, value name or nil for a flag, help).
+    var options: [(String, String?, String)] { get }
+    func apply(_ graph: Graph, options: TechniqueOptions) throws -> (Graph, TechniqueReport)
+}
+
+extension Graph {
+    /// Removes initializers no node reads any more (and their graph-input entries).
+    public mutating func removeUnusedInitializers() {
+        var used = Set<String>(outputs.map(\.name))
+        for node in nodes { node.inputs.forEach { used.insert($0) } }
+        for name in initializerOrder where !used.contains(name) { removeInitializer(name) }
+    }
+
+    /// Points every reader of `old` (nodes and graph outputs) at `new`.
+    public mutating func rename(tensor old: String, to new: String) {
+        for index in nodes.indices {
+            nodes[index].inputs = nodes[index].inputs.map { $0 == old ? new : $0 }
+        }
+        for index in outputs.indices where outputs[index].name == old { outputs[index].name = new }
+    }
+
+    /// How many nodes read an initializer.
+    public func readers(ofInitializer name: String) -> Int {
+        nodes.reduce(0) { $0 + $1.inputs.filter { $0 == name }.count }
+    }
+}

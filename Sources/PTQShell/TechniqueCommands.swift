@@ -1,0 +1,41 @@
+import PTQEngine
+
+/// apply, techniques: the DFQ passes, registered once; help and completion come from the registry.
+enum TechniqueCommands {
+    static let all: [CommandSpec] = [apply, techniques]
+
+    /// The technique registry, in the order of the paper's recipe.
+    static let registry: [any Technique] = [FoldBatchNorm()]
+
+    static func technique(named name: String) -> (any Technique)? { registry.first { $0.name == name } }
+
+    static let apply = CommandSpec(
+        name: "apply", arguments: [ArgumentSpec("TECHNIQUE", completion: .technique)],
+        options: [OptionSpec("--all", help: "relu6-to-relu: replace every ReLU6"),
+                  OptionSpec("--iterations", value: "N", help: "cle: at most N sweeps until scales converge"),
+                  OptionSpec("--mode", value: "empirical|analytical|hybrid", help: "bias-correction mode (default empirical)"),
+                  OptionSpec("--samples", value: "N", help: "bias-correction: calibration samples (default 512)")],
+        summary: "run one technique on the current model and print its report",
+        discussion: "`techniques` lists them; `help TECHNIQUE` prints a technique's specification.",
+        examples: ["apply fold-bn", "apply cle --iterations 10"], changesState: true
+    ) { session, arguments, output in
+        let graph = try session.requireGraph("apply")
+        let name = arguments.positionals[0]
+        guard let technique = technique(named: name) else {
+            throw ShellError.badValue(command: "apply", option: "TECHNIQUE", value: name,
+                                      expected: registry.map(\.name).joined(separator: ", ")
+                                        + (nearest(name, in: registry.map(\.name)).map { " (did you mean '\($0)'?)" } ?? ""))
+        }
+        let options = TechniqueOptions(flags: arguments.flags, values: arguments.values)
+        let (result, report) = try technique.apply(graph, options: options)
+        session.commit(result)
+        output.write(report.text)
+    }
+
+    static let techniques = CommandSpec(
+        name: "techniques", summary: "list the techniques `apply` runs", isMeta: true
+    ) { _, _, output in
+        let width = registry.map(\.name.count).max() ?? 0
+        for technique in registry { output.line(technique.name.padding(to: width) + "  " + technique.summary) }
+    }
+}
