@@ -110,6 +110,41 @@ public struct Executor: Sendable {
         return result
     }
 
+    /// Live tensors of a run that is advanced one step at a time (`start`, then `advance`).
+    public struct RunState {
+        public var values: [String: Tensor]
+        public var nextStep = 0
+    }
+
+    public var stepCount: Int { steps.count }
+    /// The node step `index` runs (with its fused activation's outputs, if any).
+    public func stepNode(_ index: Int) -> (node: Node, outputs: [String]) { (steps[index].node, steps[index].outputs) }
+
+    public func start(_ feeds: [String: Tensor]) throws -> RunState {
+        var values: [String: Tensor] = [:]
+        for input in graph.dataInputs {
+            guard let value = feeds[input.name] else { throw PTQError.shapeMismatch("model input '\(input.name)' was not given") }
+            values[input.name] = value
+        }
+        return RunState(values: values)
+    }
+
+    /// Runs the next step; returns the names it produced (readable in `state.values` until released
+    /// by a later step).
+    @discardableResult
+    public func advance(_ state: inout RunState) throws -> [String] {
+        let index = state.nextStep
+        let step = steps[index]
+        let inputs = step.node.inputs.map { name -> Tensor? in name.isEmpty ? nil : (state.values[name] ?? constants[name]) }
+        let results = step.activation != .none
+            ? [try ConvolutionOperators.conv(step.node, inputs, activation: step.activation)]
+            : try step.function(step.node, inputs, graph.opsetVersion)
+        for (name, result) in zip(step.outputs, results) where !name.isEmpty { state.values[name] = result }
+        for name in releases[index] { state.values[name] = nil }
+        state.nextStep += 1
+        return step.outputs
+    }
+
     /// Shapes of every produced tensor for one sample (batch 1; symbolic dimensions taken as 1).
     public func inferShapes(inputShape: [Int]? = nil) throws -> [String: [Int]] {
         var shapes: [String: [Int]] = [:]

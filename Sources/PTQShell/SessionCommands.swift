@@ -3,7 +3,7 @@ import PTQEngine
 
 /// load, data, infer, checkpoint, restore, undo, set, run, quit.
 enum SessionCommands {
-    static let all: [CommandSpec] = [load, data, info, infer, checkpoint, restore, undo, set, run, quit]
+    static let all: [CommandSpec] = [load, data, info, infer, ExportCommand.spec, checkpoint, restore, undo, set, run, quit]
 
     static let load = CommandSpec(
         name: "load", arguments: [ArgumentSpec("MODEL.onnx", isFile: true)],
@@ -35,19 +35,24 @@ enum SessionCommands {
         name: "infer", arguments: [ArgumentSpec("INPUT.npy", isFile: true)],
         options: [OptionSpec("--out", value: "OUTPUT.npy", help: "where to write the first model output", isFile: true),
                   OptionSpec("--batch", value: "N", help: "samples per batch (default 32)"),
+                  OptionSpec("--scale", value: "S", help: "uint8 input becomes x*S (default 1/255)"),
                   OptionSpec("--force", help: "overwrite OUTPUT.npy if it exists")],
-        summary: "run the current model on INPUT.npy and write its output",
+        summary: "run the current model (quantized if quantization is on) on INPUT.npy and write its output",
         examples: ["infer samples.npy --out logits.npy"]
     ) { session, arguments, output in
         let graph = try session.requireGraph("infer")
         guard let out = arguments["--out"] else { throw ShellError.missingValue(command: "infer", option: "--out", expected: "OUTPUT.npy") }
         let inputPath = session.resolve(arguments.positionals[0])
-        var samples = try NumpyFile.read(path: inputPath)
-        if samples.kind == .integer { samples = Tensor(shape: samples.shape, floats: samples.asFloats) }
+        // uint8 input becomes x/255 (or x*S with --scale), as with `data`.
+        let samples = try DataCommand.normalize(try NumpyFile.read(path: inputPath), arguments)
         try DataCommand.checkShape(samples, graph: graph, file: inputPath)
         let batch = try arguments.integer("--batch", command: "infer", range: 1...4096) ?? 32
-        let executor = try Executor(graph: graph)
-        let results = try Batching.run(executor, samples: samples, batchSize: batch, isCancelled: session.isCancelled)
+        var executor = try Executor(graph: graph)
+        var hook: ((String, inout Tensor) throws -> Void)? = nil
+        if let simulation = try QuantizeCommands.currentSimulation(&session, command: "infer", output: &output) {
+            (executor, hook) = try simulation.simulation()
+        }
+        let results = try Batching.run(executor, samples: samples, batchSize: batch, hook: hook, isCancelled: session.isCancelled)
         let name = graph.outputs[0].name
         guard let result = results[name] else { throw ShellError.other("infer: the model produced no output '\(name)'") }
         let outPath = session.resolve(out)

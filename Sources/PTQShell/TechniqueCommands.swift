@@ -5,7 +5,7 @@ enum TechniqueCommands {
     static let all: [CommandSpec] = [apply, techniques]
 
     /// The technique registry, in the order of the paper's recipe.
-    static let registry: [any Technique] = [FoldBatchNorm()]
+    static let registry: [any Technique] = [FoldBatchNorm(), ReplaceRelu6(), CrossLayerScaling(), HighBiasFold(), BiasCorrection(), DataFreeQuantization()]
 
     static func technique(named name: String) -> (any Technique)? { registry.first { $0.name == name } }
 
@@ -26,10 +26,28 @@ enum TechniqueCommands {
                                       expected: registry.map(\.name).joined(separator: ", ")
                                         + (nearest(name, in: registry.map(\.name)).map { " (did you mean '\($0)'?)" } ?? ""))
         }
-        let options = TechniqueOptions(flags: arguments.flags, values: arguments.values)
+        let options = TechniqueOptions(flags: arguments.flags, values: arguments.values, samples: session.calibrationData?.samples,
+                                       configuration: session.quantizationConfiguration, isCancelled: session.isCancelled)
+        if let iterations = arguments["--iterations"], Int(iterations).map({ $0 >= 1 }) != true {
+            throw ShellError.badValue(command: "apply", option: "--iterations", value: iterations, expected: "a positive integer")
+        }
+        if let samples = arguments["--samples"], Int(samples).map({ $0 >= 1 }) != true {
+            throw ShellError.badValue(command: "apply", option: "--samples", value: samples, expected: "a positive integer")
+        }
+        if technique.name == "bias-correction" && (arguments["--mode"] ?? "empirical") == "empirical" && session.calibrationData == nil {
+            throw ShellError.noData(command: "apply bias-correction", purpose: "calibration")
+        }
         let (result, report) = try technique.apply(graph, options: options)
         session.commit(result)
         output.write(report.text)
+        if technique.name == ReplaceRelu6().name, let data = session.evaluationData, let labels = data.labels, !report.changed.isEmpty {
+            // This pass changes the function: show what it costs in FP32.
+            let outputName = graph.outputs[0].name
+            let before = try Batching.run(Executor(graph: graph), samples: data.samples, isCancelled: session.isCancelled)[outputName]!
+            let after = try Batching.run(Executor(graph: result), samples: data.samples, isCancelled: session.isCancelled)[outputName]!
+            let (a, b) = (Evaluation.topK(before, labels: labels, k: 1), Evaluation.topK(after, labels: labels, k: 1))
+            output.line("  FP32 top-1 on \(labels.count) evaluation samples: \(Format.fixed(a * 100, 2))% before, \(Format.fixed(b * 100, 2))% after (\(Format.fixed((b - a) * 100, 2)) points)")
+        }
     }
 
     static let techniques = CommandSpec(

@@ -13,6 +13,7 @@ public enum OperatorRegistry {
         for (name, function) in PoolingOperators.all { table[name] = function }
         for (name, function) in ShapeOperators.all { table[name] = function }
         for (name, function) in IndexingOperators.all { table[name] = function }
+        for (name, function) in QuantizationOperators.all { table[name] = function }
         return table
     }()
 

@@ -43,23 +43,32 @@ public struct QuantizationState: Sendable, Equatable {
 /// tensor's min/max and a second for a 2048-bin histogram over it, so the batch size cannot change
 /// the result.
 public enum Calibration {
-    public static func calibrate(_ graph: Graph, configuration: QuantizationConfiguration, samples: Tensor,
-                                 batchSize: Int = 32, isCancelled: (() -> Bool)? = nil,
-                                 progress: ((Int, Int) -> Void)? = nil) throws -> QuantizationState {
-        var state = QuantizationState(configuration: configuration, weightEncodings: [:], weightAxes: [:],
-                                      activationEncodings: [:], activationOrder: [], calibratedGraph: graph)
+    /// Min-max encodings of every weight layer's weight (per output channel for Conv and ConvTranspose
+    /// under `perChannel`), and each weight's channel axis.
+    public static func weightEncodings(_ graph: Graph, _ configuration: QuantizationConfiguration) -> ([String: [Encoding]], [String: Int]) {
+        var encodings: [String: [Encoding]] = [:], axes: [String: Int] = [:]
         let excluded = Set(configuration.excludedLayers)
         for layer in WeightLayer.all(in: graph) where !excluded.contains(layer.name) {
             let weight = graph.initializers[layer.weightName]!
             let perChannel = configuration.perChannel && (layer.opType == "Conv" || layer.opType == "ConvTranspose")
             let ranges = perChannel ? FakeQuantization.channelRanges(weight, axis: layer.outputChannelAxis)
                                     : [(weight.floats.min() ?? 0, weight.floats.max() ?? 0)]
-            state.weightEncodings[layer.weightName] = ranges.map {
+            encodings[layer.weightName] = ranges.map {
                 Encoding(minimum: $0.0, maximum: $0.1, bitwidth: configuration.weightBits, symmetric: configuration.weightSymmetric,
                          strict: configuration.strictSymmetric)
             }
-            state.weightAxes[layer.weightName] = layer.outputChannelAxis
+            axes[layer.weightName] = layer.outputChannelAxis
         }
+        return (encodings, axes)
+    }
+
+    public static func calibrate(_ graph: Graph, configuration: QuantizationConfiguration, samples: Tensor,
+                                 batchSize: Int = 32, isCancelled: (() -> Bool)? = nil,
+                                 progress: ((Int, Int) -> Void)? = nil) throws -> QuantizationState {
+        var state = QuantizationState(configuration: configuration, weightEncodings: [:], weightAxes: [:],
+                                      activationEncodings: [:], activationOrder: [], calibratedGraph: graph)
+        let excluded = Set(configuration.excludedLayers)
+        (state.weightEncodings, state.weightAxes) = weightEncodings(graph, configuration)
         let executor = try Executor(graph: state.quantizedGraph())
         var integerTensors = Set<String>()
         let shapes = try executor.inferShapes()

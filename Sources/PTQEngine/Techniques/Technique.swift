@@ -21,9 +21,18 @@ public struct TechniqueReport: Sendable, Equatable {
 public struct TechniqueOptions: Sendable {
     public var flags: Set<String> = []
     public var values: [String: String] = [:]
-    public init(flags: Set<String> = [], values: [String: String] = [:]) {
+    /// Calibration samples, for techniques that look at data (bias correction).
+    public var samples: Tensor?
+    /// The session's quantization configuration (nil: quantization is off; techniques use the defaults).
+    public var configuration: QuantizationConfiguration?
+    public var isCancelled: (@Sendable () -> Bool)?
+    public init(flags: Set<String> = [], values: [String: String] = [:], samples: Tensor? = nil,
+                configuration: QuantizationConfiguration? = nil, isCancelled: (@Sendable () -> Bool)? = nil) {
         self.flags = flags
         self.values = values
+        self.samples = samples
+        self.configuration = configuration
+        self.isCancelled = isCancelled
     }
 }
 

@@ -1,0 +1,200 @@
+import Foundation
+
+/// bias-correction — remove the mean output shift quantizing the weights causes, Nagel et al. 2019,
+/// section 4.2.
+///
+/// Weights are quantized with the session's configuration (the defaults when quantization is off;
+/// the report says which); activations stay FP32 (as AIMET does); the model input is quantized as
+/// configured. Layers: Conv, ConvTranspose, Gemm, MatMul with a constant weight, in topological
+/// order, each on the model whose earlier layers are already corrected:
+/// - empirical (default): b −= mean over samples and positions of (y_quantized − y_fp32), per output
+///   channel, on the calibration data (default 512 samples);
+/// - analytical: b −= (Σ_kernel (Q(W) − W)) · E[x], E[x] per input channel from the kept BN
+///   statistics (β, |γ|) of the layer feeding it: through Relu E = |γ|·φ(β/|γ|) + β·Φ(β/|γ|); through
+///   ReLU6 the clipped-normal expectation; through nothing E = β. Layers without statistics are
+///   skipped and reported; it needs no data;
+/// - hybrid: analytical where statistics exist, empirical elsewhere (skipped without data).
+/// The FP32 model and the quantized one advance in lockstep over all samples at once, correcting each
+/// layer's output as it is produced: one forward pass of each model, holding two sets of the live
+/// activations of the samples (memory ≈ 2 × samples × the model's largest live activations).
+public struct BiasCorrection: Technique {
+    public init() {}
+    public let name = "bias-correction"
+    public let summary = "correct the biased output error of quantized weights (empirical, analytical or hybrid)"
+    public let options: [(String, String?, String)] = [("--mode", "empirical|analytical|hybrid", "default empirical"),
+                                                       ("--samples", "N", "calibration samples (default 512)")]
+    public var specification: String {
+        """
+        bias-correction: remove the mean output error caused by quantized weights (Nagel et al. 2019, section 4.2).
+        Weights quantized with the session's configuration (defaults when quantization is off); activations FP32; the
+        model input quantized as configured. Conv, ConvTranspose, Gemm, MatMul with constant weights, in topological order,
+        on the progressively corrected model.
+        empirical (default): b -= mean over samples and positions of (y_q - y_fp32) per output channel (calibration data,
+          default 512 samples).
+        analytical: b -= (sum over the kernel of (Q(W) - W)) . E[x], E[x] per input channel from the kept BN statistics of the
+          layer feeding it: through Relu E = |g| phi(b/|g|) + b Phi(b/|g|); through ReLU6 the clipped-normal expectation;
+          through nothing E = b. Layers without statistics are skipped and reported. Needs no data.
+        hybrid: analytical where statistics exist, empirical elsewhere (skipped without data).
+        Runs the FP32 and quantized models in lockstep over all samples at once: one forward pass each; memory is about
+        2 x samples x the largest live activations.
+        """
+    }
+
+    public func apply(_ input: Graph, options: TechniqueOptions) throws -> (Graph, TechniqueReport) {
+        var report = TechniqueReport(technique: name)
+        let mode = options.values["--mode"] ?? "empirical"
+        guard ["empirical", "analytical", "hybrid"].contains(mode) else {
+            throw PTQError.invalidModel("bias-correction: --mode '\(mode)' is not valid; expected empirical, analytical or hybrid")
+        }
+        let configuration = options.configuration ?? QuantizationConfiguration()
+        report.notes.append("mode \(mode); weights \(options.configuration == nil ? "quantized with the defaults (quantization is off)" : "quantized as configured"): \(configuration.summary)")
+        var graph = input
+        let (encodings, axes) = Calibration.weightEncodings(graph, configuration)
+        var quantizedGraph = graph
+        for (name, list) in encodings {
+            var weight = graph.initializers[name]!
+            if list.count == 1 { FakeQuantization.apply(&weight, list[0]) } else { FakeQuantization.apply(&weight, perChannel: list, axis: axes[name]!) }
+            quantizedGraph.initializers[name] = weight
+        }
+        let layers = WeightLayer.all(in: graph).filter { encodings[$0.weightName] != nil }
+        // Analytical corrections first: they need no data.
+        var corrections: [String: [Float]] = [:]
+        if mode != "empirical" {
+            for layer in layers {
+                if let expectation = AnalyticalExpectation.inputMean(of: layer, graph) {
+                    corrections[layer.name] = Self.analyticalShift(layer, weight: graph.initializers[layer.weightName]!,
+                                                                   quantized: quantizedGraph.initializers[layer.weightName]!,
+                                                                   expectation: expectation, graph: graph)
+                } else if mode == "analytical" {
+                    report.skipped.append("\(layer.name): its input has no kept BatchNorm statistics (directly or through Relu/ReLU6)")
+                }
+            }
+        }
+        let empiricalLayers = Set(layers.map(\.name).filter { mode == "empirical" || (mode == "hybrid" && corrections[$0] == nil) })
+        if !empiricalLayers.isEmpty {
+            if let samples = options.samples {
+                let count = min(Int(options.values["--samples"] ?? "512") ?? 512, samples.shape[0])
+                try runEmpirical(graph, quantizedGraph, samples: Batching.slice(samples, 0..<count), configuration: configuration,
+                                 layers: empiricalLayers, analytical: corrections, corrections: &corrections, isCancelled: options.isCancelled)
+                report.notes.append("empirical part on \(count) calibration samples")
+            } else {
+                for name in empiricalLayers.sorted() { report.skipped.append("\(name): needs calibration data for the empirical correction") }
+                if mode == "empirical" { throw PTQError.invalidModel("bias-correction: empirical mode needs calibration data; attach it with `data`") }
+            }
+        }
+        for layer in layers {
+            guard let shift = corrections[layer.name] else { continue }
+            let biasName = layer.biasName ?? graph.uniqueName("\(layer.name).bias")
+            let old = graph.initializers[biasName]?.floats ?? [Float](repeating: 0, count: shift.count)
+            graph.setInitializer(biasName, Tensor(shape: [shift.count], floats: zip(old, shift).map { $0 - $1 }))
+            if layer.biasName == nil { graph.nodes[layer.nodeIndex].inputs = Array(graph.nodes[layer.nodeIndex].inputs.prefix(2)) + [biasName] }
+            let largest = shift.map { abs($0) }.max() ?? 0
+            let mean = shift.map { abs($0) }.reduce(0, +) / Float(max(1, shift.count))
+            let kind = empiricalLayers.contains(layer.name) ? "empirical" : "analytical"
+            report.changed.append("\(layer.name): \(kind), mean |shift| \(ReportFormat.number(Double(mean))), max \(ReportFormat.number(Double(largest)))")
+        }
+        return (graph, report)
+    }
+
+    /// (Σ_kernel (Q(W) − W)) · E[x] per output channel.
+    static func analyticalShift(_ layer: WeightLayer, weight: Tensor, quantized: Tensor, expectation: [Float], graph: Graph) -> [Float] {
+        let node = graph.nodes[layer.nodeIndex]
+        let outputs = weight.shape[layer.outputChannelAxis]
+        var shift = [Float](repeating: 0, count: outputs)
+        let error = zip(quantized.floats, weight.floats).map { $0 - $1 }
+        switch layer.opType {
+        case "Conv":
+            let inPerGroup = weight.shape[1], kernel = weight.shape[2...].reduce(1, *)
+            let outPerGroup = outputs / max(1, node.int("group", default: 1))
+            for o in 0..<outputs {
+                for i in 0..<inPerGroup {
+                    let channel = (o / outPerGroup) * inPerGroup + i
+                    guard channel < expectation.count else { continue }
+                    var sum: Float = 0
+                    for k in 0..<kernel { sum += error[(o * inPerGroup + i) * kernel + k] }
+                    shift[o] += sum * expectation[channel]
+                }
+            }
+        case "ConvTranspose":
+            let inputs = weight.shape[0], kernel = weight.shape[2...].reduce(1, *)
+            for i in 0..<min(inputs, expectation.count) {
+                for o in 0..<outputs {
+                    var sum: Float = 0
+                    for k in 0..<kernel { sum += error[(i * outputs + o) * kernel + k] }
+                    shift[o] += sum * expectation[i]
+                }
+            }
+        default:  // Gemm / MatMul: [out, in] when the output axis is 0, else [in, out]
+            let inputs = weight.count / outputs
+            for o in 0..<outputs {
+                for i in 0..<min(inputs, expectation.count) {
+                    shift[o] += error[layer.outputChannelAxis == 0 ? o * inputs + i : i * outputs + o] * expectation[i]
+                }
+            }
+        }
+        return shift
+    }
+
+    func runEmpirical(_ graph: Graph, _ quantizedGraph: Graph, samples: Tensor, configuration: QuantizationConfiguration,
+                      layers: Set<String>, analytical: [String: [Float]], corrections: inout [String: [Float]],
+                      isCancelled: (@Sendable () -> Bool)?) throws {
+        let reference = try Executor(graph: graph, fuseActivations: false)
+        let simulated = try Executor(graph: quantizedGraph, fuseActivations: false)
+        let inputName = graph.dataInputs[0].name
+        var quantizedInput = samples
+        if configuration.quantizeInput {
+            let encoding = Encoding(minimum: samples.floats.min() ?? 0, maximum: samples.floats.max() ?? 0,
+                                    bitwidth: configuration.activationBits, symmetric: configuration.activationSymmetric)
+            FakeQuantization.apply(&quantizedInput, encoding)
+        }
+        var referenceState = try reference.start([inputName: samples])
+        var simulatedState = try simulated.start([inputName: quantizedInput])
+        for step in 0..<reference.stepCount {
+            if isCancelled?() == true { throw PTQError.cancelled }
+            let (node, outputs) = reference.stepNode(step)
+            try reference.advance(&referenceState)
+            try simulated.advance(&simulatedState)
+            guard WeightLayer.opTypes.contains(node.opType), let output = outputs.first,
+                  layers.contains(node.name) || analytical[node.name] != nil,
+                  let expected = referenceState.values[output], var actual = simulatedState.values[output] else { continue }
+            let axis = node.opType == "MatMul" ? actual.rank - 1 : 1
+            let shift: [Float]
+            if layers.contains(node.name) {
+                shift = Self.channelMeans(actual, minus: expected, axis: axis)
+                corrections[node.name] = shift
+            } else {
+                shift = analytical[node.name]!
+            }
+            ChannelScaling.add(&actual, axis: axis, values: shift.map { -$0 })
+            simulatedState.values[output] = actual
+        }
+    }
+
+    /// Mean of (a − b) over every axis but `axis`.
+    static func channelMeans(_ a: Tensor, minus b: Tensor, axis: Int) -> [Float] {
+        let channels = a.shape[axis], inner = a.shape.dropFirst(axis + 1).reduce(1, *), outer = a.shape.prefix(axis).reduce(1, *)
+        var sums = [Double](repeating: 0, count: channels)
+        for o in 0..<outer {
+            for c in 0..<channels {
+                let base = (o * channels + c) * inner
+                for index in base..<(base + inner) { sums[c] += Double(a.floats[index] - b.floats[index]) }
+            }
+        }
+        return sums.map { Float($0 / Double(max(1, outer * inner))) }
+    }
+}
+
+extension ChannelScaling {
+    /// Adds values[c] to every element of channel c along `axis`.
+    public static func add(_ tensor: inout Tensor, axis: Int, values: [Float]) {
+        let channels = tensor.shape[axis], inner = tensor.shape.dropFirst(axis + 1).reduce(1, *), outer = tensor.shape.prefix(axis).reduce(1, *)
+        tensor.floats.withUnsafeMutableBufferPointer { buffer in
+            for o in 0..<outer {
+                for c in 0..<channels {
+                    let base = (o * channels + c) * inner
+                    for index in base..<(base + inner) { buffer[index] += values[c] }
+                }
+            }
+        }
+    }
+}

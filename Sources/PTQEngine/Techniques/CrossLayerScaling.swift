@@ -1,0 +1,132 @@
+import Foundation
+
+/// cle — cross-layer scaling (equalization) of consecutive layers, Nagel et al. 2019, section 4.1.
+///
+/// On the sets of `LayerSets` (Conv→Conv pairs, Conv→Depthwise→Conv triplets, through Relu/PRelu,
+/// which commute with positive per-channel scaling). Ranges r[i] = max|W| over all axes but the
+/// channel: output channels of a first layer, input channels of a second.
+/// - Pair: s = sqrt(r1/r2); W1[i] /= s[i], b1[i] /= s[i], W2[:, i] *= s[i].
+/// - Triplet (W0, Wdw, W2): P = r0·rdw·r2, s12 = r0/cbrt(P), s23 = cbrt(P)/r2;
+///   W0[i] /= s12, b0 /= s12, Wdw[i] *= s12/s23, bdw /= s23, W2[:, i] *= s23.
+/// A scale that is 0, NaN or infinite becomes 1 (dead channels stay as they are).
+/// Kept BatchNorm statistics follow the layer outputs they describe (γ, β divided by the scale).
+/// Default: each set once, in topological order (AIMET's behaviour); `--iterations N` sweeps up to
+/// N times, stopping when every scale is within 1e-6 of 1 (the paper's iterate-to-converge).
+/// Function-preserving in exact arithmetic.
+public struct CrossLayerScaling: Technique {
+    public init() {}
+    public let name = "cle"
+    public let summary = "cross-layer scaling: equalize per-channel weight ranges of consecutive layers"
+    public let options: [(String, String?, String)] = [("--iterations", "N", "at most N sweeps until every scale is within 1e-6 of 1")]
+    public var specification: String {
+        """
+        cle: cross-layer scaling (equalization), Nagel et al. 2019, section 4.1.
+        Sets: chains of Conv/ConvTranspose joined directly or through a single-reader Relu/PRelu (a ReLU6 left in place,
+          fan-out, Add, Concat, pooling, Gemm and other ops end a chain), cut into Conv->Conv pairs and
+          Conv->Depthwise->Conv triplets; consecutive sets overlap; other grouped convs end a set.
+        r[i] = max|W| over all axes but the channel (output channels of a first layer, input channels of a second).
+        Pair: s = sqrt(r1/r2); W1[i] /= s, b1[i] /= s, W2[:, i] *= s.
+        Triplet: P = r0*rdw*r2, s12 = r0/cbrt(P), s23 = cbrt(P)/r2; W0[i] /= s12, b0 /= s12, Wdw[i] *= s12/s23,
+          bdw /= s23, W2[:, i] *= s23. Scales that are 0, NaN or infinite become 1.
+        Kept BN statistics are divided by the same scales. Default: each set once, in topological order (AIMET);
+        --iterations N: up to N sweeps until every scale is within 1e-6 of 1. Function-preserving.
+        """
+    }
+
+    public func apply(_ input: Graph, options: TechniqueOptions) throws -> (Graph, TechniqueReport) {
+        var graph = input
+        var report = TechniqueReport(technique: name)
+        let sets = LayerSets.find(graph)
+        guard !sets.isEmpty else {
+            report.notes.append("no Conv->Conv pairs or Conv->Depthwise->Conv triplets (a ReLU6 between layers blocks them: apply relu6-to-relu)")
+            return (graph, report)
+        }
+        let sweeps = Int(options.values["--iterations"] ?? "1") ?? 1
+        let before = sets.map { spread(graph, $0.layers[0]) }
+        var used = 0
+        for _ in 0..<max(1, sweeps) {
+            used += 1
+            var largestChange: Float = 0
+            for set in sets { largestChange = max(largestChange, scale(&graph, set)) }
+            if largestChange <= 1e-6 { break }
+        }
+        for (set, spreadBefore) in zip(sets, before) {
+            let after = set.layers.dropLast().map { spread(graph, $0) }
+            report.changed.append(set.layers.joined(separator: " -> ")
+                + " (output-range spread of \(set.layers[0]): \(ReportFormat.number(spreadBefore)) -> \(ReportFormat.number(after[0])))")
+        }
+        report.notes.append("\(sets.count) sets, \(used) sweep\(used == 1 ? "" : "s")")
+        return (graph, report)
+    }
+
+    /// Largest / smallest nonzero output-channel range of a layer.
+    func spread(_ graph: Graph, _ layer: String) -> Double {
+        guard let node = graph.node(named: layer) else { return 0 }
+        let ranges = Self.ranges(graph.initializers[node.inputs[1]]!, axis: Self.outputAxis(node)).filter { $0 > 0 }
+        guard let low = ranges.min(), let high = ranges.max() else { return 0 }
+        return Double(high / low)
+    }
+
+    static func outputAxis(_ node: Node) -> Int { node.opType == "ConvTranspose" ? 1 : 0 }
+    static func inputAxis(_ node: Node) -> Int { node.opType == "ConvTranspose" ? 0 : 1 }
+
+    /// max|W| per index of `axis`.
+    static func ranges(_ weight: Tensor, axis: Int) -> [Float] {
+        let inner = weight.shape.dropFirst(axis + 1).reduce(1, *), outer = weight.shape.prefix(axis).reduce(1, *)
+        let channels = weight.shape[axis]
+        var result = [Float](repeating: 0, count: channels)
+        for o in 0..<outer {
+            for c in 0..<channels {
+                let base = (o * channels + c) * inner
+                for index in base..<(base + inner) { result[c] = max(result[c], abs(weight.floats[index])) }
+            }
+        }
+        return result
+    }
+
+    static func sanitize(_ value: Float) -> Float { value.isFinite && value != 0 ? value : 1 }
+
+    /// Scales one set; returns the largest |s − 1| applied.
+    func scale(_ graph: inout Graph, _ set: LayerSet) -> Float {
+        let nodes = set.layers.map { graph.node(named: $0)! }
+        let weights = nodes.map { graph.initializers[$0.inputs[1]]! }
+        let first = Self.ranges(weights[0], axis: Self.outputAxis(nodes[0]))
+        let last = Self.ranges(weights.last!, axis: Self.inputAxis(nodes.last!))
+        var factors: [[Float]]  // per layer: divide its outputs by factors[i] (last layer: multiply inputs)
+        if nodes.count == 2 {
+            factors = [zip(first, last).map { Self.sanitize(sqrtf($0 / $1)) }]
+        } else {
+            let middle = Self.ranges(weights[1], axis: 0)
+            var s12 = [Float](), s23 = [Float]()
+            for i in first.indices {
+                let root = cbrtf(first[i] * middle[i] * last[i])
+                s12.append(Self.sanitize(first[i] / root))
+                s23.append(Self.sanitize(root / last[i]))
+            }
+            factors = [s12, s23]
+        }
+        // Layer k's outputs are divided by factors[k]; its inputs multiplied by factors[k − 1].
+        for (k, node) in nodes.enumerated() {
+            var weight = weights[k]
+            if k < factors.count {
+                ChannelScaling.scale(&weight, axis: Self.outputAxis(node), by: factors[k].map { 1 / $0 })
+                if node.inputs.count > 2, let biasName = Optional(node.inputs[2]), !biasName.isEmpty, var bias = graph.initializers[biasName] {
+                    bias.floats = zip(bias.floats, factors[k]).map { $0 / $1 }
+                    graph.initializers[biasName] = bias
+                }
+                if var statistics = graph.foldedStatistics[node.name] {
+                    statistics.gamma = zip(statistics.gamma, factors[k]).map { $0 / $1 }
+                    statistics.beta = zip(statistics.beta, factors[k]).map { $0 / $1 }
+                    graph.foldedStatistics[node.name] = statistics
+                }
+            }
+            if k > 0 {
+                // A depthwise middle layer's input channel is its output channel.
+                let axis = LayerSets.isDepthwise(node, graph) ? 0 : Self.inputAxis(node)
+                ChannelScaling.scale(&weight, axis: axis, by: factors[k - 1])
+            }
+            graph.initializers[node.inputs[1]] = weight
+        }
+        return factors.flatMap { $0 }.map { abs($0 - 1) }.max() ?? 0
+    }
+}

@@ -1,0 +1,80 @@
+/// high-bias-fold — absorb large biases into the next layer, Nagel et al. 2019, section 4.1.3.
+///
+/// On the cle sets, found again from the current graph (so it works alone, after cle, or after undo).
+/// For each link layer1 → layer2 where layer1 has kept BN statistics (γ, β, in step with any scaling)
+/// and a bias: c = max(0, β − 3|γ|) when a Relu/PRelu lies between (the part of the output that is
+/// almost never clipped), c = β when nothing lies between. Then
+///   b1 −= c,   b2 += (W2 summed over its kernel) · c  (elementwise for a depthwise layer2),   β −= c.
+/// Exact where the activation is linear on the shifted range; with zero padding in layer2 the border
+/// outputs change slightly (as in AIMET). Links without statistics or biases are skipped and reported.
+public struct HighBiasFold: Technique {
+    public init() {}
+    public let name = "high-bias-fold"
+    public let summary = "absorb large biases into the next layer, using the folded BatchNorm statistics"
+    public let options: [(String, String?, String)] = []
+    public var specification: String {
+        """
+        high-bias-fold: absorb high biases into the next layer (Nagel et al. 2019, section 4.1.3).
+        On the cle sets of the current graph, for each link layer1 -> layer2 where layer1 has kept BN statistics (gamma, beta)
+        and a bias: c = max(0, beta - 3|gamma|) with a Relu/PRelu between, c = beta with nothing between;
+        b1 -= c; b2 += (W2 summed over its kernel) . c (elementwise for a depthwise layer2); beta -= c.
+        Links without statistics or biases are skipped and reported. Zero padding in layer2 makes border outputs differ slightly.
+        """
+    }
+
+    public func apply(_ input: Graph, options: TechniqueOptions) throws -> (Graph, TechniqueReport) {
+        var graph = input
+        var report = TechniqueReport(technique: name)
+        var seen = Set<String>()
+        for set in LayerSets.find(graph) {
+            for link in 0..<(set.layers.count - 1) {
+                let (firstName, secondName) = (set.layers[link], set.layers[link + 1])
+                guard seen.insert("\(firstName)>\(secondName)").inserted else { continue }
+                guard var statistics = graph.foldedStatistics[firstName] else {
+                    report.skipped.append("\(firstName) -> \(secondName): no kept BatchNorm statistics (apply fold-bn first)")
+                    continue
+                }
+                let first = graph.node(named: firstName)!, second = graph.node(named: secondName)!
+                guard first.inputs.count > 2, !first.inputs[2].isEmpty, var bias1 = graph.initializers[first.inputs[2]] else {
+                    report.skipped.append("\(firstName) -> \(secondName): \(firstName) has no bias")
+                    continue
+                }
+                let throughActivation = set.activations[link] != nil
+                let absorbed = zip(statistics.beta, statistics.gamma).map { beta, gamma in
+                    throughActivation ? max(0, beta - 3 * abs(gamma)) : beta
+                }
+                let weight2 = graph.initializers[second.inputs[1]]!
+                let depthwise = LayerSets.isDepthwise(second, graph)
+                let outputs = weight2.shape[CrossLayerScaling.outputAxis(second)]
+                var shift = [Float](repeating: 0, count: outputs)
+                let kernel = weight2.shape[2...].reduce(1, *)
+                for o in 0..<outputs {
+                    if depthwise {
+                        for k in 0..<kernel { shift[o] += weight2.floats[o * kernel + k] * absorbed[o] }
+                        continue
+                    }
+                    for i in absorbed.indices {
+                        let base = second.opType == "ConvTranspose" ? (i * outputs + o) * kernel : (o * absorbed.count + i) * kernel
+                        var sum: Float = 0
+                        for k in 0..<kernel { sum += weight2.floats[base + k] }
+                        shift[o] += sum * absorbed[i]
+                    }
+                }
+                bias1.floats = zip(bias1.floats, absorbed).map { $0 - $1 }
+                graph.initializers[first.inputs[2]] = bias1
+                let biasName = second.inputs.count > 2 && !second.inputs[2].isEmpty ? second.inputs[2] : graph.uniqueName("\(secondName).bias")
+                let oldBias = graph.initializers[biasName]?.floats ?? [Float](repeating: 0, count: outputs)
+                graph.setInitializer(biasName, Tensor(shape: [outputs], floats: zip(oldBias, shift).map { $0 + $1 }))
+                if let index = graph.nodes.firstIndex(where: { $0.name == secondName }), graph.nodes[index].inputs.count < 3 || graph.nodes[index].inputs[2].isEmpty {
+                    graph.nodes[index].inputs = Array(graph.nodes[index].inputs.prefix(2)) + [biasName]
+                }
+                statistics.beta = zip(statistics.beta, absorbed).map { $0 - $1 }
+                graph.foldedStatistics[firstName] = statistics
+                let total = absorbed.reduce(0, +), count = absorbed.filter { $0 > 0 }.count
+                report.changed.append("\(firstName) -> \(secondName): absorbed \(count) of \(absorbed.count) channels (mean c \(ReportFormat.number(Double(total) / Double(max(1, absorbed.count)))), max \(ReportFormat.number(Double(absorbed.max() ?? 0))))")
+            }
+        }
+        if report.changed.isEmpty && report.skipped.isEmpty { report.notes.append("no cle sets (apply relu6-to-relu first?)") }
+        return (graph, report)
+    }
+}

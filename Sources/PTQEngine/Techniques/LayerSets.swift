@@ -1,0 +1,82 @@
+/// Finding the layer sets cross-layer scaling and high-bias fold work on.
+///
+/// A chain is a run of Conv/ConvTranspose layers with constant weights joined directly or through a
+/// single-reader Relu or PRelu; anything else ends it (a ReLU6 left in place, any fan-out, Add,
+/// Concat, pooling, Gemm, other ops). A chain is cut into sets: Conv→Conv pairs and
+/// Conv→Depthwise→Conv triplets (depthwise: groups = in = out channels); consecutive sets overlap
+/// (the last layer of one is the first of the next); other grouped convs end a set.
+public struct LayerSet: Sendable, Equatable {
+    /// Node names, 2 or 3.
+    public var layers: [String]
+    /// The activation between consecutive layers (nil: none), one per link.
+    public var activations: [String?]
+}
+
+public enum LayerSets {
+    static func isDepthwise(_ node: Node, _ graph: Graph) -> Bool {
+        guard node.opType == "Conv", let weight = graph.initializers[node.inputs[1]] else { return false }
+        let groups = node.int("group", default: 1)
+        return groups > 1 && weight.shape[0] == groups && weight.shape[1] == 1
+    }
+
+    static func isPlain(_ node: Node) -> Bool { node.int("group", default: 1) == 1 }
+
+    static func isScalable(_ node: Node, _ graph: Graph) -> Bool {
+        guard node.opType == "Conv" || node.opType == "ConvTranspose", node.inputs.count >= 2,
+              let weight = graph.initializers[node.inputs[1]], weight.kind == .float, weight.rank == 4,
+              graph.readers(ofInitializer: node.inputs[1]) == 1 else { return false }
+        return node.opType == "Conv" || isPlain(node)
+    }
+
+    /// The layer directly after `index` in a chain, and the activation node between (if any).
+    static func next(after index: Int, _ graph: Graph, _ consumers: [String: [Int]]) -> (Int, String?)? {
+        let output = graph.nodes[index].outputs[0]
+        guard graph.readerCount(of: output) == 1, let reader = consumers[output]?.first else { return nil }
+        let node = graph.nodes[reader]
+        if isScalable(node, graph) && node.inputs[0] == output { return (reader, nil) }
+        if node.opType == "Relu" || node.opType == "PRelu" {
+            let activated = node.outputs[0]
+            guard graph.readerCount(of: activated) == 1, let after = consumers[activated]?.first,
+                  isScalable(graph.nodes[after], graph), graph.nodes[after].inputs[0] == activated else { return nil }
+            return (after, node.name)
+        }
+        return nil
+    }
+
+    public static func find(_ graph: Graph) -> [LayerSet] {
+        let consumers = graph.consumers()
+        var hasPredecessor = Set<Int>()
+        var links: [Int: (Int, String?)] = [:]
+        for index in graph.nodes.indices where isScalable(graph.nodes[index], graph) {
+            if let link = next(after: index, graph, consumers) {
+                links[index] = link
+                hasPredecessor.insert(link.0)
+            }
+        }
+        var sets: [LayerSet] = []
+        for start in graph.nodes.indices where links[start] != nil && !hasPredecessor.contains(start) {
+            var chain = [start]
+            var activations: [String?] = []
+            while let (following, activation) = links[chain.last!] {
+                chain.append(following)
+                activations.append(activation)
+            }
+            var position = 0
+            while position + 1 < chain.count {
+                let second = graph.nodes[chain[position + 1]]
+                if isDepthwise(second, graph) {
+                    guard position + 2 < chain.count, isPlain(graph.nodes[chain[position + 2]]) else { break }
+                    sets.append(LayerSet(layers: chain[position...(position + 2)].map { graph.nodes[$0].name },
+                                         activations: Array(activations[position...(position + 1)])))
+                    position += 2
+                } else if isPlain(second) {
+                    sets.append(LayerSet(layers: [graph.nodes[chain[position]].name, second.name], activations: [activations[position]]))
+                    position += 1
+                } else {
+                    position += 1  // another grouped conv ends the set
+                }
+            }
+        }
+        return sets
+    }
+}
