@@ -47,6 +47,7 @@ public final class Interpreter {
         var words: [String] = []
         var outcome = Outcome.success
         var isMeta = false
+        if session.settings.echo && depth == 0 && !trimmed.isEmpty && !trimmed.hasPrefix("#") { write("\(prompt)\(trimmed)\n") }
         do {
             words = try Lexer.words(trimmed)
             guard let name = words.first else { return .success }
@@ -54,7 +55,6 @@ public final class Interpreter {
                 throw ShellError.unknownCommand(name, suggestion: nearest(name, in: table.flatMap { [$0.name] + $0.aliases }))
             }
             isMeta = spec.isMeta
-            if session.settings.echo && depth == 0 { write("\(prompt)\(trimmed)\n") }
             let arguments = try spec.parse(Array(words.dropFirst()))
             words = [spec.name] + absolutePaths(spec, arguments)
             if spec.name == "quit" { return .quit }

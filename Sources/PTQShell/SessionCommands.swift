@@ -3,7 +3,7 @@ import PTQEngine
 
 /// load, data, infer, checkpoint, restore, undo, set, run, quit.
 enum SessionCommands {
-    static let all: [CommandSpec] = [load, data, info, infer, ExportCommand.spec, checkpoint, restore, undo, set, run, quit]
+    static let all: [CommandSpec] = [load, data, info, infer, ExportCommand.spec, checkpoint, restore, undo, DiffCommand.spec, set, run, quit]
 
     static let load = CommandSpec(
         name: "load", arguments: [ArgumentSpec("MODEL.onnx", isFile: true)],

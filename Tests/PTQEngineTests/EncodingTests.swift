@@ -91,7 +91,7 @@ import Testing
         for slot in 0..<20 { skewed.counts[slot] = 1_000_000 }
         skewed.counts[2047] = 1
         let clipped = skewed.range(for: .sqnr, bitwidth: 8, symmetric: false)
-        #expect(clipped.1 < 10)
+        #expect(clipped.1 < 20)  // the best candidate here is 2/17 of the full-range delta: max 11.8
         #expect(clipped.1 > 0.9)
         for slot in 0..<20 { skewed.counts[slot] = 500 }
         let kept = skewed.range(for: .sqnr, bitwidth: 8, symmetric: false)

@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+import PTQEngine
+import PTQShell
+
+/// The DFQ ladder and the exports on the bundled MNIST model. Accuracy assertions only claim gaps
+/// larger than 1 point (one image of 2,000 is 0.05).
+@Suite struct BundledModelTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    final class Box { var text = "" }
+
+    func session(_ lines: [String]) -> (Interpreter, String) {
+        let box = Box()
+        let interpreter = Interpreter(session: Session(baseDirectory: Self.root.path), write: { box.text += $0 }, writeError: { box.text += $0 })
+        let result = interpreter.runLines(lines, file: nil, keepGoing: false)
+        #expect(result.succeeded, "\(box.text)")
+        return (interpreter, box.text)
+    }
+
+    static let setup = [
+        "load models/mnist_mobilenet_skewed.onnx",
+        "data models/calibration.npy --labels models/calibration_labels.npy --for calibration",
+        "data models/evaluation.npy --labels models/evaluation_labels.npy --for evaluation --limit 1000",
+    ]
+
+    func top1(_ interpreter: Interpreter) -> Double { (interpreter.session.lastMetrics["top1"] ?? nil) ?? -1 }
+
+    @Test func dfqRecoversWhatFoldingBroke() {
+        let (folded, _) = session(Self.setup + ["apply fold-bn", "quantize", "eval"])
+        let fp32 = (folded.session.lastMetrics["fp32.top1"] ?? nil) ?? 0
+        #expect(fp32 > 0.97)
+        #expect(top1(folded) < fp32 - 0.5)
+        let (recovered, _) = session(Self.setup + ["apply dfq", "quantize", "eval", "expect delta.top1 > -0.01"])
+        #expect(top1(recovered) > top1(folded) + 0.5)
+    }
+
+    @Test func encodingsFollowTheFormats() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ptq-export-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let (_, text) = session(Self.setup + [
+            "apply dfq", "quantize --per-channel",
+            "export \(folder)/m.onnx --encodings \(folder)/m.encodings --force",
+            "export \(folder)/m1.onnx --encodings \(folder)/m1.encodings --encoding-version 1.0.0 --force",
+        ])
+        #expect(text.contains("encodings 0.6.1"))
+        let legacy = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(folder)/m.encodings"))) as! [String: Any]
+        #expect(legacy["version"] as? String == "0.6.1")
+        let activations = legacy["activation_encodings"] as! [String: [[String: Any]]]
+        let input = activations["input"]![0]
+        #expect(input["is_symmetric"] as? String == "False")
+        #expect(input["dtype"] as? String == "int")
+        #expect((input["offset"] as? Int) == 0)
+        let params = legacy["param_encodings"] as! [String: [[String: Any]]]
+        #expect(params.values.contains { $0.count > 1 })  // per-channel conv weights
+        let current = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(folder)/m1.encodings"))) as! [String: Any]
+        let list = current["param_encodings"] as! [[String: Any]]
+        #expect(list.contains { $0["enc_type"] as? String == "PER_CHANNEL" })
+        #expect(list.allSatisfy { $0["min"] == nil && ($0["is_sym"] as? Bool) == true })
+        // The exported FP32 model reloads with the same weights.
+        let reloaded = try ONNXImport.load(path: "\(folder)/m.onnx")
+        #expect(reloaded.nodes.filter { $0.opType == "BatchNormalization" }.isEmpty)
+    }
+
+    @Test func qdqModelAgreesWithTheSimulation() throws {
+        let (interpreter, _) = session(Self.setup + ["apply dfq", "quantize"])
+        let state = interpreter.session.quantization!
+        let qdq = try QDQExport.graph(state)
+        #expect(qdq.nodes.contains { $0.opType == "QuantizeLinear" })
+        #expect(qdq.initializers.values.contains { $0.onnxType == 3 })  // int8 weights
+        let samples = Batching.slice(interpreter.session.evaluationData!.samples, 0..<500)
+        let name = qdq.outputs[0].name
+        let theirs = try Batching.run(Executor(graph: qdq), samples: samples)[name]!
+        let (executor, hook) = try state.simulation()
+        let ours = try Batching.run(executor, samples: samples, hook: hook)[name]!
+        let classes = 10
+        var agree = 0
+        for sample in 0..<500 {
+            let a = theirs.floats[(sample * classes)..<((sample + 1) * classes)], b = ours.floats[(sample * classes)..<((sample + 1) * classes)]
+            if a.firstIndex(of: a.max()!)! - a.startIndex == b.firstIndex(of: b.max()!)! - b.startIndex { agree += 1 }
+        }
+        #expect(Double(agree) / 500 >= 0.99)
+    }
+}
