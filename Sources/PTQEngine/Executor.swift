@@ -98,9 +98,11 @@ public struct Executor: Sendable {
             } else {
                 results = try step.function(step.node, inputs, graph.opsetVersion)
             }
-            for (name, var result) in zip(step.outputs, results) where !name.isEmpty {
-                try hook?(name, &result)
-                values[name] = result
+            // Mutate the results in place: a copy bound by `for var` would share storage with
+            // `results` and force a copy of every activation the hook touches.
+            for index in results.indices where index < step.outputs.count && !step.outputs[index].isEmpty {
+                try hook?(step.outputs[index], &results[index])
+                values[step.outputs[index]] = results[index]
             }
             for name in releases[index] where !keep.contains(name) { values[name] = nil }
         }

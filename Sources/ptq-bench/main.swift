@@ -1,8 +1,10 @@
 import Foundation
 import PTQEngine
 
-// Times the FP32 executor on one model: `ptq-bench MODEL.onnx BATCH SECONDS`.
-// Prints one line: images per second (best of the timed runs) and the run count.
+// Times the FP32 executor on one model: `ptq-bench MODEL.onnx BATCH SECONDS [--simulate | --bias-correction N]`.
+// Prints one line: images per second (best of the timed runs) and the run count. --simulate times the
+// W8A8 simulation (calibrated on the same random batch) instead; --bias-correction N times empirical
+// bias correction on N seeded N(0,1) samples and prints seconds and peak resident memory (MB).
 // Driven by scripts/bench, which runs ONNX Runtime on the same models in the same session.
 
 let arguments = CommandLine.arguments
@@ -13,19 +15,43 @@ guard arguments.count >= 3, let batch = Int(arguments[2]) else {
 let seconds = arguments.count > 3 ? Double(arguments[3]) ?? 5 : 5
 do {
     let graph = try ONNXImport.load(path: arguments[1])
-    let executor = try Executor(graph: graph, fuseActivations: ProcessInfo.processInfo.environment["PTQ_PROFILE"] == nil)
+    var executor = try Executor(graph: graph, fuseActivations: ProcessInfo.processInfo.environment["PTQ_PROFILE"] == nil)
     let input = graph.dataInputs[0]
     var shape = input.shape.map { $0 ?? 1 }
     shape[0] = batch
     var generator = SystemRandomNumberGenerator()
     let samples = Tensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -1...1, using: &generator) })
-    _ = try executor.run([input.name: samples])  // warm-up
+    if let index = arguments.firstIndex(of: "--bias-correction"), index + 1 < arguments.count, let count = Int(arguments[index + 1]) {
+        var sampleShape = shape
+        sampleShape[0] = count
+        var state: UInt64 = 42
+        func uniform() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        let values = (0..<sampleShape.reduce(1, *)).map { _ in Float((-2 * log(max(uniform(), 1e-300))).squareRoot() * cos(2 * .pi * uniform())) }
+        let data = Tensor(shape: sampleShape, floats: values)
+        let folded = try FoldBatchNorm().apply(graph, options: TechniqueOptions()).0
+        let begin = Date()
+        _ = try BiasCorrection().apply(folded, options: TechniqueOptions(values: ["--samples": "\(count)"], samples: data))
+        let elapsed = Date().timeIntervalSince(begin)
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        print(String(format: "%.1f %.0f", elapsed, Double(usage.ru_maxrss) / 1024))
+        exit(0)
+    }
+    var hook: ((String, inout Tensor) throws -> Void)? = nil
+    if arguments.contains("--simulate") {
+        let state = try Calibration.calibrate(graph, configuration: QuantizationConfiguration(), samples: samples)
+        (executor, hook) = try state.simulation()
+    }
+    _ = try executor.run([input.name: samples], hook: hook)  // warm-up
     var best = Double.infinity
     var runs = 0
     let start = Date()
     while Date().timeIntervalSince(start) < seconds || runs < 3 {
         let begin = Date()
-        _ = try executor.run([input.name: samples])
+        _ = try executor.run([input.name: samples], hook: hook)
         best = min(best, Date().timeIntervalSince(begin))
         runs += 1
     }

@@ -69,8 +69,17 @@ public struct Encoding: Sendable, Equatable {
 
 /// Fake quantization of whole tensors: one encoding, or one per slice along a channel axis.
 public enum FakeQuantization {
+    /// Quantize-dequantize a whole tensor, split over the worker threads for large activations.
     public static func apply(_ tensor: inout Tensor, _ encoding: Encoding) {
-        tensor.floats.withUnsafeMutableBufferPointer { encoding.apply($0.baseAddress!, count: $0.count) }
+        tensor.floats.withUnsafeMutableBufferPointer { buffer in
+            let base = SendablePointer(buffer.baseAddress!)
+            let blocks = max(1, buffer.count / 65_536)
+            let count = buffer.count
+            Parallel.forEachRange(blocks) { range in
+                let start = count * range.lowerBound / blocks, end = count * range.upperBound / blocks
+                encoding.apply(base.pointer + start, count: end - start)
+            }
+        }
     }
 
     public static func apply(_ tensor: inout Tensor, perChannel encodings: [Encoding], axis: Int) {
