@@ -93,7 +93,7 @@ public enum ONNXExport {
 }
 
 /// Writes to a temporary file beside `path`, then renames it into place, so readers never see
-/// a half-written file. Refuses to replace an existing file unless `overwrite`.
+/// a half-written file. Creates missing folders; refuses to replace an existing file unless `overwrite`.
 public func writeAtomically(_ data: Data, to path: String, overwrite: Bool) throws {
     let manager = FileManager.default
     if manager.fileExists(atPath: path) && !overwrite {
@@ -101,8 +101,11 @@ public func writeAtomically(_ data: Data, to path: String, overwrite: Bool) thro
     }
     let url = URL(fileURLWithPath: path)
     let directory = url.deletingLastPathComponent()
-    guard manager.fileExists(atPath: directory.path) else {
-        throw PTQError.io(path: path, problem: "folder \(directory.path) does not exist")
+    do {
+        // Like `mkdir -p`: `export out/model.onnx` creates out/.
+        try manager.createDirectory(at: directory, withIntermediateDirectories: true)
+    } catch {
+        throw PTQError.io(path: path, problem: "cannot create folder \(directory.path): \(error.localizedDescription)")
     }
     let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
     do {

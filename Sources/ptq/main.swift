@@ -41,6 +41,14 @@ if width == nil && isatty(STDOUT_FILENO) != 0 {
     if let width { session.settings.width = min(max(width, 40), 400) }
     session.settings.echo = echo
     session.isCancelled = { interruptCount > 0 }
+    if isatty(STDERR_FILENO) != 0 {
+        // Long work shows a bar on the terminal's stderr: never in transcripts or piped output.
+        session.progress = { done, total in
+            let width = 30, filled = total > 0 ? width * done / total : width
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+            FileHandle.standardError.write(Data((done >= total ? "\r\u{1B}[K" : "\r[\(bar)] \(done)/\(total)").utf8))
+        }
+    }
     return Interpreter(session: session, write: writeOut, writeError: writeErr)
 }
 

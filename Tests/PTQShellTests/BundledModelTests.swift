@@ -82,3 +82,22 @@ import PTQShell
         #expect(Double(agree) / 500 >= 0.99)
     }
 }
+
+/// The skewed teaching copy computes what its unskewed ReLU reference computes.
+@Suite struct SkewedModelTests {
+    @Test func skewedCopyKeepsTheFunction() throws {
+        let models = BundledModelTests.root.appendingPathComponent("models").path
+        let reference = try ONNXImport.load(path: "\(models)/mnist_mobilenet_relu.onnx")
+        let skewed = try ONNXImport.load(path: "\(models)/mnist_mobilenet_skewed.onnx")
+        let raw = try NumpyFile.read(path: "\(models)/evaluation.npy")
+        let samples = Tensor(shape: [200, 1, 28, 28], floats: Array(raw.asFloats.prefix(200 * 784)).map { $0 / 255 })
+        let a = try Batching.run(Executor(graph: reference), samples: samples)["logits"]!
+        let b = try Batching.run(Executor(graph: skewed), samples: samples)["logits"]!
+        let scale = a.floats.map { abs($0) }.max()!
+        #expect(zip(a.floats, b.floats).map { abs($0 - $1) }.max()! <= 1e-4 * scale)
+        // ... while its folded channel ranges are far apart (the point of the copy).
+        let folded = try FoldBatchNorm().apply(skewed, options: TechniqueOptions()).0
+        let spreads = WeightLayer.all(in: folded).map { RangeStatistics(layer: $0, graph: folded).spread }
+        #expect(spreads.max()! > 100)
+    }
+}
