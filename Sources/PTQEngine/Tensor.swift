@@ -69,3 +69,21 @@ public func stridesOf(_ shape: [Int]) -> [Int] {
 public func describeShape(_ shape: [Int]) -> String {
     "[" + shape.map(String.init).joined(separator: ", ") + "]"
 }
+
+extension Tensor {
+    /// Calls `body(channel, range)` for every contiguous run of elements belonging to one index of
+    /// `axis` (outer × channel blocks of the inner size), in memory order. The one place that knows
+    /// how per-channel slices lie in a row-major tensor.
+    @inline(__always)
+    public func forEachChannelRun(axis: Int, _ body: (Int, Range<Int>) -> Void) {
+        let channels = shape[axis]
+        let inner = shape.dropFirst(axis + 1).reduce(1, *)
+        let outer = shape.prefix(axis).reduce(1, *)
+        for o in 0..<outer {
+            for c in 0..<channels {
+                let base = (o * channels + c) * inner
+                body(c, base..<(base + inner))
+            }
+        }
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import PTQShell
 
@@ -18,5 +19,15 @@ import Testing
     @Test func nearestNames() {
         #expect(nearest("lod", in: Commands.names) == "load")
         #expect(nearest("zzzzzzzz", in: Commands.names) == nil)
+    }
+}
+
+/// docs/commands.md is generated from the command table (`ptq --reference > docs/commands.md`).
+@Suite struct ReferenceTests {
+    @Test func committedReferenceIsCurrent() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/commands.md").path
+        let committed = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(committed == Commands.markdownReference, "regenerate with: .build/release/ptq --reference > docs/commands.md")
     }
 }

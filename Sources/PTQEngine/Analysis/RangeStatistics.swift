@@ -32,24 +32,20 @@ public struct RangeStatistics: Sendable, Equatable {
     public init(name: String, weight: Tensor, axis: Int) {
         layer = name
         let values = weight.asFloats
-        let count = weight.rank == 0 ? 1 : weight.shape[axis]
-        let inner = weight.shape.dropFirst(axis + 1).reduce(1, *)
-        let outer = weight.shape.prefix(axis).reduce(1, *)
+        let shaped = weight.rank == 0 ? weight.reshaped([1]) : weight
+        let count = shaped.shape[axis]
         var minimum = [Float](repeating: .infinity, count: count), maximum = [Float](repeating: -.infinity, count: count)
         var sum = [Double](repeating: 0, count: count), squares = [Double](repeating: 0, count: count)
-        for o in 0..<outer {
-            for c in 0..<count {
-                let base = (o * count + c) * inner
-                for index in base..<(base + inner) {
-                    let value = values[index]
-                    minimum[c] = min(minimum[c], value)
-                    maximum[c] = max(maximum[c], value)
-                    sum[c] += Double(value)
-                    squares[c] += Double(value) * Double(value)
-                }
+        shaped.forEachChannelRun(axis: axis) { c, run in
+            for index in run {
+                let value = values[index]
+                minimum[c] = min(minimum[c], value)
+                maximum[c] = max(maximum[c], value)
+                sum[c] += Double(value)
+                squares[c] += Double(value) * Double(value)
             }
         }
-        let perChannel = Double(outer * inner)
+        let perChannel = Double(max(1, shaped.count / max(1, count)))
         let largest = zip(maximum, minimum).map { $0 - $1 }.max() ?? 0
         channels = (0..<count).map { c in
             let mean = sum[c] / perChannel

@@ -83,31 +83,21 @@ public enum FakeQuantization {
     }
 
     public static func apply(_ tensor: inout Tensor, perChannel encodings: [Encoding], axis: Int) {
-        let inner = tensor.shape.dropFirst(axis + 1).reduce(1, *)
-        let outer = tensor.shape.prefix(axis).reduce(1, *)
-        let channels = tensor.shape[axis]
+        let layout = tensor
         tensor.floats.withUnsafeMutableBufferPointer { buffer in
-            for o in 0..<outer {
-                for c in 0..<channels {
-                    encodings[c].apply(buffer.baseAddress! + (o * channels + c) * inner, count: inner)
-                }
+            layout.forEachChannelRun(axis: axis) { channel, run in
+                encodings[channel].apply(buffer.baseAddress! + run.lowerBound, count: run.count)
             }
         }
     }
 
     /// Per-channel minimum and maximum along `axis`.
     public static func channelRanges(_ tensor: Tensor, axis: Int) -> [(Float, Float)] {
-        let inner = tensor.shape.dropFirst(axis + 1).reduce(1, *)
-        let outer = tensor.shape.prefix(axis).reduce(1, *)
-        let channels = tensor.shape[axis]
-        var ranges = [(Float, Float)](repeating: (.infinity, -.infinity), count: channels)
-        for o in 0..<outer {
-            for c in 0..<channels {
-                let base = (o * channels + c) * inner
-                for index in base..<(base + inner) {
-                    ranges[c].0 = min(ranges[c].0, tensor.floats[index])
-                    ranges[c].1 = max(ranges[c].1, tensor.floats[index])
-                }
+        var ranges = [(Float, Float)](repeating: (.infinity, -.infinity), count: tensor.shape[axis])
+        tensor.forEachChannelRun(axis: axis) { channel, run in
+            for index in run {
+                ranges[channel].0 = min(ranges[channel].0, tensor.floats[index])
+                ranges[channel].1 = max(ranges[channel].1, tensor.floats[index])
             }
         }
         return ranges

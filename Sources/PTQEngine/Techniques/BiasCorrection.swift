@@ -172,28 +172,22 @@ public struct BiasCorrection: Technique {
 
     /// Mean of (a − b) over every axis but `axis`.
     static func channelMeans(_ a: Tensor, minus b: Tensor, axis: Int) -> [Float] {
-        let channels = a.shape[axis], inner = a.shape.dropFirst(axis + 1).reduce(1, *), outer = a.shape.prefix(axis).reduce(1, *)
-        var sums = [Double](repeating: 0, count: channels)
-        for o in 0..<outer {
-            for c in 0..<channels {
-                let base = (o * channels + c) * inner
-                for index in base..<(base + inner) { sums[c] += Double(a.floats[index] - b.floats[index]) }
-            }
+        var sums = [Double](repeating: 0, count: a.shape[axis])
+        a.forEachChannelRun(axis: axis) { channel, run in
+            for index in run { sums[channel] += Double(a.floats[index] - b.floats[index]) }
         }
-        return sums.map { Float($0 / Double(max(1, outer * inner))) }
+        let perChannel = Double(max(1, a.count / max(1, a.shape[axis])))
+        return sums.map { Float($0 / perChannel) }
     }
 }
 
 extension ChannelScaling {
     /// Adds values[c] to every element of channel c along `axis`.
     public static func add(_ tensor: inout Tensor, axis: Int, values: [Float]) {
-        let channels = tensor.shape[axis], inner = tensor.shape.dropFirst(axis + 1).reduce(1, *), outer = tensor.shape.prefix(axis).reduce(1, *)
+        let layout = tensor
         tensor.floats.withUnsafeMutableBufferPointer { buffer in
-            for o in 0..<outer {
-                for c in 0..<channels {
-                    let base = (o * channels + c) * inner
-                    for index in base..<(base + inner) { buffer[index] += values[c] }
-                }
+            layout.forEachChannelRun(axis: axis) { channel, run in
+                for index in run { buffer[index] += values[channel] }
             }
         }
     }

@@ -72,14 +72,9 @@ public struct CrossLayerScaling: Technique {
 
     /// max|W| per index of `axis`.
     static func ranges(_ weight: Tensor, axis: Int) -> [Float] {
-        let inner = weight.shape.dropFirst(axis + 1).reduce(1, *), outer = weight.shape.prefix(axis).reduce(1, *)
-        let channels = weight.shape[axis]
-        var result = [Float](repeating: 0, count: channels)
-        for o in 0..<outer {
-            for c in 0..<channels {
-                let base = (o * channels + c) * inner
-                for index in base..<(base + inner) { result[c] = max(result[c], abs(weight.floats[index])) }
-            }
+        var result = [Float](repeating: 0, count: weight.shape[axis])
+        weight.forEachChannelRun(axis: axis) { channel, run in
+            for index in run { result[channel] = max(result[channel], abs(weight.floats[index])) }
         }
         return result
     }

@@ -178,15 +178,10 @@ public struct FoldBatchNorm: Technique {
 /// Multiplying weights channel by channel along an axis.
 public enum ChannelScaling {
     public static func scale(_ tensor: inout Tensor, axis: Int, by factors: [Float]) {
-        let inner = tensor.shape.dropFirst(axis + 1).reduce(1, *)
-        let outer = tensor.shape.prefix(axis).reduce(1, *)
-        let channels = tensor.shape[axis]
+        let layout = tensor
         tensor.floats.withUnsafeMutableBufferPointer { buffer in
-            for o in 0..<outer {
-                for c in 0..<channels {
-                    let base = (o * channels + c) * inner
-                    for index in base..<(base + inner) { buffer[index] *= factors[c] }
-                }
+            layout.forEachChannelRun(axis: axis) { channel, run in
+                for index in run { buffer[index] *= factors[channel] }
             }
         }
     }
