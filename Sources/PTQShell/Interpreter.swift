@@ -47,7 +47,10 @@ public final class Interpreter {
         var words: [String] = []
         var outcome = Outcome.success
         var isMeta = false
-        if session.settings.echo && depth == 0 && !trimmed.isEmpty && !trimmed.hasPrefix("#") { write("\(prompt)\(trimmed)\n") }
+        if session.settings.echo && depth == 0 && !trimmed.isEmpty {
+            // Comments are the narration of a script: echoed as they are, not as cells.
+            write(trimmed.hasPrefix("#") ? "\(trimmed)\n" : "\(prompt)\(trimmed)\n")
+        }
         do {
             words = try Lexer.words(trimmed)
             guard let name = words.first else { return .success }
