@@ -17,7 +17,6 @@ public struct Settings: Sendable, Equatable {
     public var seed: UInt64 = 0
     public var echo: Bool = false
     public var timing: Bool = false
-    public var color: Bool = false
 }
 
 /// Everything a command may change. Commands run on a copy; the copy replaces the session only when

@@ -39,12 +39,6 @@ public enum Parallel {
             if start < end { body(start..<end) }
         }
     }
-
-    /// Runs each index on some worker, in no particular order.
-    public static func forEach(_ count: Int, _ body: @Sendable (Int) -> Void) {
-        if count == 1 { body(0); return }
-        DispatchQueue.concurrentPerform(iterations: count, execute: body)
-    }
 }
 
 /// A raw pointer that may cross into concurrent closures; each task writes a disjoint region.

@@ -71,8 +71,6 @@ public enum Calibration {
         (state.weightEncodings, state.weightAxes) = weightEncodings(graph, configuration)
         let executor = try Executor(graph: state.quantizedGraph())
         var integerTensors = Set<String>()
-        let shapes = try executor.inferShapes()
-        _ = shapes
         _ = try executor.run(Dictionary(uniqueKeysWithValues: graph.dataInputs.map { ($0.name, Tensor(zeros: $0.shape.map { $0 ?? 1 })) })) { name, tensor in
             if tensor.kind == .integer { integerTensors.insert(name) }
         }
