@@ -96,10 +96,9 @@ enum EvaluateCommands {
             }, isCancelled: session.isCancelled)
             for (name, value) in observed {
                 guard let expected = reference[name], expected.count == value.count else { continue }
-                for (a, b) in zip(value.floats, expected.floats) {
-                    signal[name, default: 0] += Double(b) * Double(b)
-                    noise[name, default: 0] += (Double(a) - Double(b)) * (Double(a) - Double(b))
-                }
+                let errors = Evaluation.errorSums(value, reference: expected)
+                signal[name, default: 0] += errors.signal
+                noise[name, default: 0] += errors.noise
             }
             start += 32
             session.progress?(min(count, start), count)

@@ -32,12 +32,23 @@ public enum Evaluation {
         return labels.isEmpty ? 0 : Double(hits) / Double(labels.count)
     }
 
-    public static func errorMetrics(_ output: Tensor, reference: Tensor) -> (sqnr: Double, mse: Double) {
+    /// Σ reference² and Σ (output − reference)², in Double.
+    public static func errorSums(_ output: Tensor, reference: Tensor) -> (signal: Double, noise: Double) {
         var signal = 0.0, noise = 0.0
-        for (a, b) in zip(output.floats, reference.floats) {
-            signal += Double(b) * Double(b)
-            noise += (Double(a) - Double(b)) * (Double(a) - Double(b))
+        output.floats.withUnsafeBufferPointer { a in
+            reference.floats.withUnsafeBufferPointer { b in
+                for index in 0..<min(a.count, b.count) {
+                    let (x, y) = (Double(a[index]), Double(b[index]))
+                    signal += y * y
+                    noise += (x - y) * (x - y)
+                }
+            }
         }
+        return (signal, noise)
+    }
+
+    public static func errorMetrics(_ output: Tensor, reference: Tensor) -> (sqnr: Double, mse: Double) {
+        let (signal, noise) = errorSums(output, reference: reference)
         let sqnr = noise == 0 ? Double.infinity : 10 * log10Double(signal / noise)
         return (sqnr, noise / Double(max(1, output.count)))
     }
