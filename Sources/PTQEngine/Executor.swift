@@ -25,14 +25,12 @@ public struct Executor: Sendable {
         let sorted = try graph.topologicallySorted()
         self.graph = sorted
         var constants = sorted.initializers
+        // Constants first, so a Clip's bounds are known when its producer Conv is planned.
+        constants.merge(try sorted.constantNodeValues()) { _, node in node }
         var steps: [Step] = []
         let consumers = sorted.consumers()
         let graphOutputs = Set(sorted.outputs.map(\.name))
         var absorbed = Set<Int>()
-        // Constants first, so a Clip's bounds are known when its producer Conv is planned.
-        for node in sorted.nodes where node.opType == "Constant" {
-            constants[node.outputs[0]] = try ShapeOperators.constant(node)
-        }
         for (index, node) in sorted.nodes.enumerated() where !absorbed.contains(index) && node.opType != "Constant" {
             var step = Step(node: node, function: OperatorRegistry.table[node.opType]!, activation: .none, outputs: node.outputs)
             if fuseActivations, node.opType == "Conv", let output = node.outputs.first, !graphOutputs.contains(output),

@@ -40,7 +40,7 @@ enum TechniqueCommands {
         let (result, report) = try technique.apply(graph, options: options)
         session.commit(result)
         output.write(report.text)
-        if technique.name == ReplaceRelu6().name, let data = session.evaluationData, let labels = data.labels, !report.changed.isEmpty {
+        if technique.changesFunction, let data = session.evaluationData, let labels = data.labels, !report.changed.isEmpty {
             // This pass changes the function: show what it costs in FP32.
             let outputName = graph.outputs[0].name
             let before = try Batching.run(Executor(graph: graph), samples: data.samples, isCancelled: session.isCancelled)[outputName]!

@@ -34,17 +34,9 @@ public enum AnalyticalExpectation {
               let statistics = graph.foldedStatistics[graph.nodes[sourceIndex].name] else { return nil }
         let pairs = zip(statistics.beta, statistics.gamma).map { (Double($0), Double(abs($1))) }
         if producer.opType == "Relu" { return pairs.map { Float(relu(mean: $0.0, std: $0.1)) } }
-        if ReplaceRelu6.isRelu6(producer, graph, constants: constantValues(graph)) {
+        if ReplaceRelu6.isRelu6(producer, graph, constants: (try? graph.constantNodeValues()) ?? [:]) {
             return pairs.map { Float(relu6(mean: $0.0, std: $0.1)) }
         }
         return nil
-    }
-
-    static func constantValues(_ graph: Graph) -> [String: Tensor] {
-        var constants: [String: Tensor] = [:]
-        for node in graph.nodes where node.opType == "Constant" {
-            if let value = try? ShapeOperators.constant(node) { constants[node.outputs[0]] = value }
-        }
-        return constants
     }
 }

@@ -10,6 +10,7 @@
 public struct ReplaceRelu6: Technique {
     public init() {}
     public let name = "relu6-to-relu"
+    public let changesFunction = true
     public let summary = "replace ReLU6 (Clip 0..6) between conv layers by ReLU, so cle can scale across them"
     public let options: [(String, String?, String)] = [("--all", nil, "replace every ReLU6, not only those between convs")]
     public var specification: String {
@@ -37,10 +38,7 @@ public struct ReplaceRelu6: Technique {
     public func apply(_ input: Graph, options: TechniqueOptions) throws -> (Graph, TechniqueReport) {
         var graph = input
         var report = TechniqueReport(technique: name)
-        var constants: [String: Tensor] = [:]
-        for node in graph.nodes where node.opType == "Constant" {
-            if let value = try? ShapeOperators.constant(node) { constants[node.outputs[0]] = value }
-        }
+        let constants = try graph.constantNodeValues()
         let producers = graph.producers(), consumers = graph.consumers()
         let convs: Set<String> = ["Conv", "ConvTranspose"]
         for index in graph.nodes.indices where Self.isRelu6(graph.nodes[index], graph, constants: constants) {

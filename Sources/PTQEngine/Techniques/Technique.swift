@@ -44,6 +44,12 @@ public protocol Technique: Sendable {
     /// Options as (name, value name or nil for a flag, help).
     var options: [(String, String?, String)] { get }
     func apply(_ graph: Graph, options: TechniqueOptions) throws -> (Graph, TechniqueReport)
+    /// True for passes that change the model's function (the shell then reports FP32 accuracy before and after).
+    var changesFunction: Bool { get }
+}
+
+extension Technique {
+    public var changesFunction: Bool { false }
 }
 
 extension Graph {
@@ -60,6 +66,13 @@ extension Graph {
             nodes[index].inputs = nodes[index].inputs.map { $0 == old ? new : $0 }
         }
         for index in outputs.indices where outputs[index].name == old { outputs[index].name = new }
+    }
+
+    /// The values of the graph's Constant nodes, by output name.
+    public func constantNodeValues() throws -> [String: Tensor] {
+        var constants: [String: Tensor] = [:]
+        for node in nodes where node.opType == "Constant" { constants[node.outputs[0]] = try ShapeOperators.constant(node) }
+        return constants
     }
 
     /// How many nodes read an initializer.
