@@ -18,8 +18,14 @@ public struct Executor: Sendable {
     let steps: [Step]
     /// Tensors to release after step i.
     let releases: [[String]]
+    /// Whether batches may run sample by sample (see `SampleIndependence`).
+    let samplesIndependent: Bool
+    /// Activations (graph inputs or produced tensors) fake-quantized as they are produced, before
+    /// any hook sees them: quantization simulation as part of the plan, so it runs sample-parallel.
+    public let activationEncodings: [String: Encoding]
 
-    public init(graph: Graph, fuseActivations: Bool = true) throws {
+    public init(graph: Graph, fuseActivations: Bool = true, activationEncodings: [String: Encoding] = [:]) throws {
+        self.activationEncodings = activationEncodings
         Parallel.configure()
         try OperatorRegistry.check(graph)
         let sorted = try graph.topologicallySorted()
@@ -63,6 +69,7 @@ public struct Executor: Sendable {
             releases[index].append(name)
         }
         self.releases = releases
+        samplesIndependent = SampleIndependence.holds(sorted, constants: constants)
     }
 
     /// Tensors produced by the plan, in order: what hooks can observe.
@@ -71,14 +78,26 @@ public struct Executor: Sendable {
     /// Runs the graph. `hook` sees (and may replace) every produced tensor before it is used, so
     /// quantization simulation can fake-quantize activations and calibration can observe them.
     /// `keep` names extra tensors to return besides the graph outputs.
+    ///
+    /// Without a hook or kept tensors, a batch runs sample by sample with one thread per sample
+    /// (see `runSampleParallel`); otherwise the whole batch goes through each node in turn.
     public func run(_ feeds: [String: Tensor], keep: Set<String> = [],
                     hook: ((String, inout Tensor) throws -> Void)? = nil,
                     isCancelled: (() -> Bool)? = nil) throws -> [String: Tensor] {
+        if hook == nil, keep.isEmpty, let outputs = try runSampleParallel(feeds, isCancelled: isCancelled) {
+            return outputs
+        }
+        return try runBatch(feeds, keep: keep, hook: hook, isCancelled: isCancelled)
+    }
+
+    func runBatch(_ feeds: [String: Tensor], keep: Set<String>, hook: ((String, inout Tensor) throws -> Void)?,
+                  isCancelled: (() -> Bool)?) throws -> [String: Tensor] {
         var values: [String: Tensor] = [:]
         for input in graph.dataInputs {
             guard var value = feeds[input.name] else {
                 throw PTQError.shapeMismatch("model input '\(input.name)' was not given")
             }
+            fakeQuantize(input.name, &value)
             try hook?(input.name, &value)
             values[input.name] = value
         }
@@ -99,6 +118,7 @@ public struct Executor: Sendable {
             // Mutate the results in place: a copy bound by `for var` would share storage with
             // `results` and force a copy of every activation the hook touches.
             for index in results.indices where index < step.outputs.count && !step.outputs[index].isEmpty {
+                fakeQuantize(step.outputs[index], &results[index])
                 try hook?(step.outputs[index], &results[index])
                 values[step.outputs[index]] = results[index]
             }
@@ -108,6 +128,13 @@ public struct Executor: Sendable {
         for output in graph.outputs { result[output.name] = values[output.name] ?? constants[output.name] }
         for name in keep { if let value = values[name] ?? constants[name] { result[name] = value } }
         return result
+    }
+
+    @inline(__always)
+    func fakeQuantize(_ name: String, _ tensor: inout Tensor) {
+        if !activationEncodings.isEmpty, let encoding = activationEncodings[name], tensor.kind == .float {
+            FakeQuantization.apply(&tensor, encoding)
+        }
     }
 
     /// Live tensors of a run that is advanced one step at a time (`start`, then `advance`).

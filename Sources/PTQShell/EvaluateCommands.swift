@@ -23,8 +23,8 @@ enum EvaluateCommands {
         let simulation = try QuantizeCommands.currentSimulation(&session, command: "eval", output: &output)
         var current = reference
         if let simulation {
-            let (executor, hook) = try simulation.simulation()
-            current = try Batching.run(executor, samples: samples, hook: hook, isCancelled: session.isCancelled, progress: session.progress)[outputName]!
+            let executor = try simulation.simulation()
+            current = try Batching.run(executor, samples: samples, isCancelled: session.isCancelled, progress: session.progress)[outputName]!
             let errors = Evaluation.errorMetrics(current, reference: reference)
             (result.sqnr, result.mse) = (errors.sqnr, errors.mse)
         }
@@ -81,7 +81,7 @@ enum EvaluateCommands {
         }
         let watched = Set(simulation.activationOrder)
         let fp32 = try Executor(graph: graph)
-        let (quantized, hook) = try simulation.simulation()
+        let quantized = try simulation.simulation()
         let inputName = graph.dataInputs[0].name
         var signal: [String: Double] = [:], noise: [String: Double] = [:]
         var start = 0
@@ -91,7 +91,6 @@ enum EvaluateCommands {
             let reference = try fp32.run([inputName: batch], keep: watched, isCancelled: session.isCancelled)
             var observed: [String: Tensor] = [:]
             _ = try quantized.run([inputName: batch], hook: { name, tensor in
-                try hook(name, &tensor)
                 if watched.contains(name) { observed[name] = tensor }
             }, isCancelled: session.isCancelled)
             for (name, value) in observed {

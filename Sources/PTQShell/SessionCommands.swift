@@ -48,11 +48,10 @@ enum SessionCommands {
         try DataCommand.checkShape(samples, graph: graph, file: inputPath)
         let batch = try arguments.integer("--batch", command: "infer", range: 1...4096) ?? 32
         var executor = try Executor(graph: graph)
-        var hook: ((String, inout Tensor) throws -> Void)? = nil
         if let simulation = try QuantizeCommands.currentSimulation(&session, command: "infer", output: &output) {
-            (executor, hook) = try simulation.simulation()
+            executor = try simulation.simulation()
         }
-        let results = try Batching.run(executor, samples: samples, batchSize: batch, hook: hook, isCancelled: session.isCancelled)
+        let results = try Batching.run(executor, samples: samples, batchSize: batch, isCancelled: session.isCancelled)
         let name = graph.outputs[0].name
         guard let result = results[name] else { throw ShellError.other("infer: the model produced no output '\(name)'") }
         let outPath = session.resolve(out)

@@ -40,18 +40,17 @@ do {
         print(String(format: "%.1f %.0f", elapsed, Double(usage.ru_maxrss) / 1024))
         exit(0)
     }
-    var hook: ((String, inout Tensor) throws -> Void)? = nil
     if arguments.contains("--simulate") {
         let state = try Calibration.calibrate(graph, configuration: QuantizationConfiguration(), samples: samples)
-        (executor, hook) = try state.simulation()
+        executor = try state.simulation()
     }
-    _ = try executor.run([input.name: samples], hook: hook)  // warm-up
+    _ = try executor.run([input.name: samples])  // warm-up
     var best = Double.infinity
     var runs = 0
     let start = Date()
     while Date().timeIntervalSince(start) < seconds || runs < 3 {
         let begin = Date()
-        _ = try executor.run([input.name: samples], hook: hook)
+        _ = try executor.run([input.name: samples])
         best = min(best, Date().timeIntervalSince(begin))
         runs += 1
     }

@@ -71,8 +71,7 @@ import PTQShell
         let samples = Batching.slice(interpreter.session.evaluationData!.samples, 0..<500)
         let name = qdq.outputs[0].name
         let theirs = try Batching.run(Executor(graph: qdq), samples: samples)[name]!
-        let (executor, hook) = try state.simulation()
-        let ours = try Batching.run(executor, samples: samples, hook: hook)[name]!
+        let ours = try Batching.run(state.simulation(), samples: samples)[name]!
         let classes = 10
         var agree = 0
         for sample in 0..<500 {

@@ -35,6 +35,15 @@ public enum FusedActivation: Sendable, Equatable {
         case .clip(let low, let high): clamp(pointer, count: count, low: low, high: high)
         }
     }
+
+    /// The clamp this activation is (±infinity where it has no bound).
+    var bounds: (Float, Float) {
+        switch self {
+        case .none: return (-.infinity, .infinity)
+        case .relu: return (0, .infinity)
+        case .clip(let low, let high): return (low, high)
+        }
+    }
 }
 
 /// x = min(max(x, low), high) in place. A plain loop: LLVM vectorizes it (explicit SIMD8
@@ -45,9 +54,6 @@ func clamp(_ pointer: UnsafeMutablePointer<Float>, count: Int, low: Float, high:
         let value = pointer[index]
         pointer[index] = value < low ? low : (value > high ? high : value)
     }
-}
-
-extension FusedActivation {
 }
 
 /// Convolution through SGEMM: each (image, group, column block) multiplies the group's weight
@@ -68,7 +74,8 @@ public enum ConvolutionKernel {
         let kernelSize = g.inChannelsPerGroup * g.kernelHeight * g.kernelWidth
         let independent = g.batch * g.groups
         // Split columns when there are too few images and groups to keep every worker busy.
-        let blocks = independent >= Parallel.workers ? 1 : min(Parallel.workers, max(1, outPlane / 64))
+        let workers = Parallel.available
+        let blocks = independent >= workers ? 1 : min(workers, max(1, outPlane / 64))
         let items = independent * blocks
         let inputPointer = SendablePointer(UnsafeMutablePointer(mutating: input))
         let weightPointer = SendablePointer(UnsafeMutablePointer(mutating: weight))
@@ -102,14 +109,16 @@ public enum ConvolutionKernel {
                 let outChannels = g.outChannelsPerGroup
                 let c = outputPointer.pointer + (image * g.outChannels + group * outChannels) * outPlane + columnStart
                 let a = weightPointer.pointer + group * outChannels * kernelSize
-                sgemm(m: outChannels, n: columns, k: kernelSize, a: a, lda: kernelSize, b: b, ldb: ldb,
-                      c: c, ldc: outPlane)
+                // C starts as the bias and SGEMM accumulates into it (beta 1): one pass over the
+                // output fewer than zeroing (beta 0) and adding the bias afterwards.
                 for channel in 0..<outChannels {
-                    let row = c + channel * outPlane
-                    if let biasPointer {
-                        addScalar(row, count: columns, biasPointer.pointer[group * outChannels + channel])
-                    }
-                    activation.apply(row, count: columns)
+                    (c + channel * outPlane).update(repeating: biasPointer?.pointer[group * outChannels + channel] ?? 0,
+                                                    count: columns)
+                }
+                sgemm(m: outChannels, n: columns, k: kernelSize, a: a, lda: kernelSize, b: b, ldb: ldb,
+                      c: c, ldc: outPlane, beta: 1)
+                if activation != .none {
+                    for channel in 0..<outChannels { activation.apply(c + channel * outPlane, count: columns) }
                 }
             }
         }
@@ -118,33 +127,45 @@ public enum ConvolutionKernel {
 
 enum Im2Col {
     /// Writes rows (channel, kh, kw) × output positions `columns` of the im2col matrix, zero where
-    /// the kernel reads padding.
+    /// the kernel reads padding. Each output row's span splits into a left padding run, the part
+    /// inside the input (a plain copy at stride 1) and a right padding run, so the inner loops
+    /// carry no bounds checks.
     static func fill(_ destination: UnsafeMutablePointer<Float>, from input: UnsafePointer<Float>,
                      geometry g: ConvolutionGeometry, columns: Range<Int>) {
         let width = columns.count
         let outWidth = g.outWidth
+        let strideW = g.strideWidth
         var row = 0
         for channel in 0..<g.inChannelsPerGroup {
             let plane = input + channel * g.inHeight * g.inWidth
             for kh in 0..<g.kernelHeight {
                 for kw in 0..<g.kernelWidth {
                     let target = destination + row * width
+                    let offset = kw * g.dilationWidth - g.padLeft
+                    // Output columns whose input column ow·s + offset lies in [0, inWidth).
+                    let firstInside = offset >= 0 ? 0 : min(outWidth, (-offset + strideW - 1) / strideW)
+                    let endInside = g.inWidth - offset <= 0 ? firstInside
+                        : max(firstInside, min(outWidth, (g.inWidth - offset + strideW - 1) / strideW))
                     var column = columns.lowerBound
                     while column < columns.upperBound {
                         let oh = column / outWidth
                         let owStart = column % outWidth
                         let owEnd = min(outWidth, owStart + (columns.upperBound - column))
                         let ih = oh * g.strideHeight - g.padTop + kh * g.dilationHeight
-                        let out = target + (column - columns.lowerBound)
+                        let out = target + (column - columns.lowerBound) - owStart
                         if ih < 0 || ih >= g.inHeight {
-                            for index in 0..<(owEnd - owStart) { out[index] = 0 }
+                            (out + owStart).update(repeating: 0, count: owEnd - owStart)
                         } else {
-                            let source = plane + ih * g.inWidth
-                            let offset = kw * g.dilationWidth - g.padLeft
-                            for ow in owStart..<owEnd {
-                                let iw = ow * g.strideWidth + offset
-                                out[ow - owStart] = (iw >= 0 && iw < g.inWidth) ? source[iw] : 0
+                            let source = plane + ih * g.inWidth + offset
+                            let low = min(max(owStart, firstInside), owEnd)
+                            let high = max(min(owEnd, endInside), low)
+                            if low > owStart { (out + owStart).update(repeating: 0, count: low - owStart) }
+                            if strideW == 1 {
+                                (out + low).update(from: source + low, count: high - low)
+                            } else {
+                                for ow in low..<high { out[ow] = source[ow * strideW] }
                             }
+                            if owEnd > high { (out + high).update(repeating: 0, count: owEnd - high) }
                         }
                         column += owEnd - owStart
                     }

@@ -1,11 +1,12 @@
 /// Direct depthwise convolution (one input and one output channel per group).
 ///
-/// Each input plane is copied, zero-padded, into `stride²` phase planes (phase (r, c) holds the
-/// padded rows r, r+s, … and columns c, c+s, …). Output (oh, ow) then reads tap (kh, kw) at
-/// phase ((kh·d) mod s, (kw·d) mod s), position (oh + ⌊kh·d/s⌋, ow + ⌊kw·d/s⌋): so the output is
-/// computed on the phase grid (outHeight × phaseWidth, surplus columns discarded) and every tap is
-/// one contiguous multiply-add over the whole plane, a loop LLVM vectorizes. GEMM with K = 9 would
-/// waste most of its work; per-row loops with bounds checks were several times slower on 7×7 planes.
+/// Each input plane is copied row by row (plain copies) into a zero-bordered padded plane, so
+/// every tap of an output row reads a run of one padded row with no bounds checks: output (oh, ow)
+/// reads tap (kh, kw) at padded (oh·s + kh·d, ow·s + kw·d). 3×3 kernels at stride 1 or 2 (all of
+/// MobileNet's) sum their nine taps per output element in registers, reading each padded row
+/// through one base pointer so LLVM's runtime alias checks stay within its limit and the loop
+/// vectorizes; other kernels accumulate tap by tap into the output row while it sits in L1.
+/// GEMM with K = 9 would waste most of its work.
 enum DepthwiseKernel {
     static func run(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                     output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry, activation: FusedActivation) {
@@ -15,66 +16,88 @@ enum DepthwiseKernel {
         let biasPointer = bias.map { SendablePointer(UnsafeMutablePointer(mutating: $0)) }
         let outputPointer = SendablePointer(output)
         let (strideH, strideW) = (g.strideHeight, g.strideWidth)
+        // Rows and columns up to the last one any output reads, beyond the input where padding lies.
         let paddedHeight = max(g.inHeight + g.padTop, (g.outHeight - 1) * strideH + g.dilationHeight * (g.kernelHeight - 1) + 1)
         let paddedWidth = max(g.inWidth + g.padLeft, (g.outWidth - 1) * strideW + g.dilationWidth * (g.kernelWidth - 1) + 1)
-        let phaseHeight = (paddedHeight + strideH - 1) / strideH
-        let phaseWidth = (paddedWidth + strideW - 1) / strideW
-        let phaseSize = phaseHeight * phaseWidth
-        let length = (g.outHeight - 1) * phaseWidth + g.outWidth
+        let (low, high) = activation.bounds
+        let isThreeByThree = g.kernelHeight == 3 && g.kernelWidth == 3 && g.dilationHeight == 1 && g.dilationWidth == 1
+            && strideW <= 2
         Parallel.forEachRange(planes) { range in
-            let phases = UnsafeMutablePointer<Float>.allocate(capacity: strideH * strideW * phaseSize)
-            let grid = UnsafeMutablePointer<Float>.allocate(capacity: length)
-            defer {
-                phases.deallocate()
-                grid.deallocate()
-            }
-            phases.initialize(repeating: 0, count: strideH * strideW * phaseSize)
+            let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedHeight * paddedWidth)
+            defer { padded.deallocate() }
+            // The border stays zero: every plane writes only the input's own positions.
+            padded.initialize(repeating: 0, count: paddedHeight * paddedWidth)
             for plane in range {
                 let channel = plane % g.outChannels
                 let source = inputPointer.pointer + plane * g.inHeight * g.inWidth
                 for ih in 0..<g.inHeight {
-                    let paddedRow = ih + g.padTop
-                    let rowBase = phases + ((paddedRow % strideH) * strideW * phaseSize) + (paddedRow / strideH) * phaseWidth
-                    let sourceRow = source + ih * g.inWidth
-                    if strideW == 1 {
-                        (rowBase + g.padLeft).update(from: sourceRow, count: g.inWidth)
-                    } else {
-                        // Phase c takes input columns j·s + c − padLeft, for the j that land inside the row.
-                        for columnPhase in 0..<strideW {
-                            let destination = rowBase + columnPhase * phaseSize
-                            let offset = columnPhase - g.padLeft
-                            let first = offset >= 0 ? 0 : (-offset + strideW - 1) / strideW
-                            let end = g.inWidth - 1 - offset < 0 ? first : min(phaseWidth, (g.inWidth - 1 - offset) / strideW + 1)
-                            var j = first
-                            while j < end {
-                                destination[j] = sourceRow[j * strideW + offset]
-                                j += 1
-                            }
-                        }
-                    }
+                    (padded + (ih + g.padTop) * paddedWidth + g.padLeft).update(from: source + ih * g.inWidth, count: g.inWidth)
                 }
-                let taps = weightPointer.pointer + channel * g.kernelHeight * g.kernelWidth
-                grid.update(repeating: biasPointer?.pointer[channel] ?? 0, count: length)
-                for kh in 0..<g.kernelHeight {
-                    let row = kh * g.dilationHeight
-                    for kw in 0..<g.kernelWidth {
-                        let column = kw * g.dilationWidth
-                        let phase = phases + ((row % strideH) * strideW + column % strideW) * phaseSize
-                        multiplyAdd(grid, phase + (row / strideH) * phaseWidth + column / strideW,
-                                    taps[kh * g.kernelWidth + kw], count: length)
-                    }
-                }
+                let taps = UnsafePointer(weightPointer.pointer + channel * g.kernelHeight * g.kernelWidth)
+                let biasValue = biasPointer?.pointer[channel] ?? 0
                 let target = outputPointer.pointer + plane * g.outHeight * g.outWidth
                 for oh in 0..<g.outHeight {
-                    (target + oh * g.outWidth).update(from: grid + oh * phaseWidth, count: g.outWidth)
+                    let out = target + oh * g.outWidth
+                    let top = UnsafePointer(padded + oh * strideH * paddedWidth)
+                    if isThreeByThree {
+                        let (r0, r1, r2) = (top, top + paddedWidth, top + 2 * paddedWidth)
+                        if strideW == 1 {
+                            threeByThreeRow(out, count: g.outWidth, r0, r1, r2, taps, biasValue, low, high)
+                        } else {
+                            threeByThreeRowStrideTwo(out, count: g.outWidth, r0, r1, r2, taps, biasValue, low, high)
+                        }
+                        continue
+                    }
+                    out.update(repeating: biasValue, count: g.outWidth)
+                    for kh in 0..<g.kernelHeight {
+                        let row = top + kh * g.dilationHeight * paddedWidth
+                        for kw in 0..<g.kernelWidth {
+                            multiplyAdd(out, row + kw * g.dilationWidth, stride: strideW, taps[kh * g.kernelWidth + kw],
+                                        count: g.outWidth)
+                        }
+                    }
+                    clamp(out, count: g.outWidth, low: low, high: high)
                 }
-                activation.apply(target, count: g.outHeight * g.outWidth)
             }
         }
     }
 
+    /// One output row of a 3×3 stride-1 depthwise convolution from padded rows r0, r1, r2.
     @inline(__always)
-    static func multiplyAdd(_ row: UnsafeMutablePointer<Float>, _ source: UnsafeMutablePointer<Float>, _ tap: Float, count: Int) {
-        for index in 0..<count { row[index] += tap * source[index] }
+    static func threeByThreeRow(_ out: UnsafeMutablePointer<Float>, count: Int, _ r0: UnsafePointer<Float>,
+                                _ r1: UnsafePointer<Float>, _ r2: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                                _ bias: Float, _ low: Float, _ high: Float) {
+        let (w0, w1, w2, w3, w4, w5, w6, w7, w8) = (w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8])
+        for i in 0..<count {
+            var a = bias + w0 * r0[i] + w1 * r0[i + 1] + w2 * r0[i + 2]
+            a += w3 * r1[i] + w4 * r1[i + 1] + w5 * r1[i + 2]
+            a += w6 * r2[i] + w7 * r2[i + 1] + w8 * r2[i + 2]
+            out[i] = a < low ? low : (a > high ? high : a)
+        }
+    }
+
+    /// The same at stride 2 along the row (output column i reads padded columns 2i, 2i+1, 2i+2).
+    @inline(__always)
+    static func threeByThreeRowStrideTwo(_ out: UnsafeMutablePointer<Float>, count: Int, _ r0: UnsafePointer<Float>,
+                                         _ r1: UnsafePointer<Float>, _ r2: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                                         _ bias: Float, _ low: Float, _ high: Float) {
+        let (w0, w1, w2, w3, w4, w5, w6, w7, w8) = (w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8])
+        for i in 0..<count {
+            let j = 2 * i
+            var a = bias + w0 * r0[j] + w1 * r0[j + 1] + w2 * r0[j + 2]
+            a += w3 * r1[j] + w4 * r1[j + 1] + w5 * r1[j + 2]
+            a += w6 * r2[j] + w7 * r2[j + 1] + w8 * r2[j + 2]
+            out[i] = a < low ? low : (a > high ? high : a)
+        }
+    }
+
+    @inline(__always)
+    static func multiplyAdd(_ row: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, stride: Int, _ tap: Float,
+                            count: Int) {
+        if stride == 1 {
+            for index in 0..<count { row[index] += tap * source[index] }
+        } else {
+            for index in 0..<count { row[index] += tap * source[index * stride] }
+        }
     }
 }

@@ -26,9 +26,33 @@ public enum Parallel {
         #endif
     }
 
+    /// Marks the calling thread as one of several running whole samples side by side (the
+    /// executor's sample-parallel mode), so kernels it calls stay on that thread instead of
+    /// splitting work a second time.
+    private static let serialKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    static var isSerialThread: Bool { pthread_getspecific(serialKey) != nil }
+    /// Threads a kernel called from here may use.
+    static var available: Int { isSerialThread ? 1 : workers }
+
+    /// Runs `body` over 0..<count with up to `workers` threads, each marked serial.
+    static func forEachSerialWorker(_ count: Int, _ body: @Sendable (Range<Int>) -> Void) {
+        let key = serialKey
+        forEachRange(count) { range in
+            let previous = pthread_getspecific(key)
+            pthread_setspecific(key, UnsafeRawPointer(bitPattern: 1))
+            defer { pthread_setspecific(key, previous) }
+            body(range)
+        }
+    }
+
     public static func forEachRange(_ count: Int, minimumPerWorker: Int = 1, _ body: @Sendable (Range<Int>) -> Void) {
         guard count > 0 else { return }
-        let parts = min(workers, max(1, count / max(1, minimumPerWorker)))
+        let parts = isSerialThread ? 1 : min(workers, max(1, count / max(1, minimumPerWorker)))
         if parts == 1 {
             body(0..<count)
             return

@@ -50,10 +50,14 @@ enum ConvolutionOperators {
         if let b, b.count != g.outChannels {
             throw OperatorSupport.fail(node, "bias has \(b.count) values; expected \(g.outChannels)")
         }
-        var output = [Float](repeating: 0, count: g.batch * g.outChannels * g.outHeight * g.outWidth)
-        x.floats.withUnsafeBufferPointer { xp in
-            w.floats.withUnsafeBufferPointer { wp in
-                output.withUnsafeMutableBufferPointer { op in
+        let count = g.batch * g.outChannels * g.outHeight * g.outWidth
+        let shape = [g.batch, g.outChannels, g.outHeight, g.outWidth]
+        if count == 0 { return Tensor(zeros: shape) }
+        // Uninitialized: the kernels write every element (zeroing first cost a pass over memory).
+        let output = [Float](unsafeUninitializedCapacity: count) { op, initialized in
+            initialized = count
+            x.floats.withUnsafeBufferPointer { xp in
+                w.floats.withUnsafeBufferPointer { wp in
                     if let b {
                         b.floats.withUnsafeBufferPointer { bp in
                             ConvolutionKernel.run(input: xp.baseAddress!, weight: wp.baseAddress!, bias: bp.baseAddress!,
@@ -66,6 +70,6 @@ enum ConvolutionOperators {
                 }
             }
         }
-        return Tensor(shape: [g.batch, g.outChannels, g.outHeight, g.outWidth], floats: output)
+        return Tensor(shape: shape, floats: output)
     }
 }

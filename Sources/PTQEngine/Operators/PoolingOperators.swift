@@ -70,6 +70,15 @@ enum PoolingOperators {
         let source = SendablePointer(UnsafeMutablePointer(mutating: x.floats.withUnsafeBufferPointer { $0.baseAddress! }))
         try withExtendedLifetime(x) {
             guard outHeight > 0, outWidth > 0 else { throw OperatorSupport.fail(node, "kernel does not fit the input") }
+            if maximum {
+                let window = MaxPoolKernel.Window(kernel: (kernel[0], kernel[1]), stride: (strides[0], strides[1]),
+                                                  dilation: (dilations[0], dilations[1]), padBegin: (padding[0], padding[1]))
+                output.withUnsafeMutableBufferPointer { buffer in
+                    MaxPoolKernel.run(input: source.pointer, output: buffer.baseAddress!, planes: planes, height: height,
+                                      width: width, outHeight: outHeight, outWidth: outWidth, window: window)
+                }
+                return
+            }
             output.withUnsafeMutableBufferPointer { buffer in
                 let target = SendablePointer(buffer.baseAddress!)
                 Parallel.forEachRange(planes) { range in
@@ -79,26 +88,13 @@ enum PoolingOperators {
                         for oh in 0..<outHeight {
                             for ow in 0..<outWidth {
                                 let h0 = oh * strides[0] - padding[0], w0 = ow * strides[1] - padding[1]
-                                if maximum {
-                                    var best = -Float.infinity
-                                    for kh in 0..<kernel[0] {
-                                        let ih = h0 + kh * dilations[0]
-                                        if ih < 0 || ih >= height { continue }
-                                        for kw in 0..<kernel[1] {
-                                            let iw = w0 + kw * dilations[1]
-                                            if iw >= 0 && iw < width { best = max(best, input[ih * width + iw]) }
-                                        }
-                                    }
-                                    out[oh * outWidth + ow] = best
-                                } else {
-                                    let h1 = min(h0 + kernel[0], height + padding[2]), w1 = min(w0 + kernel[1], width + padding[3])
-                                    let padded = (h1 - h0) * (w1 - w0)
-                                    let (hs, ws, he, we) = (max(h0, 0), max(w0, 0), min(h1, height), min(w1, width))
-                                    var sum: Float = 0
-                                    for ih in hs..<max(hs, he) { for iw in ws..<max(ws, we) { sum += input[ih * width + iw] } }
-                                    let count = includePad ? padded : (he - hs) * (we - ws)
-                                    out[oh * outWidth + ow] = count > 0 ? sum / Float(count) : 0
-                                }
+                                let h1 = min(h0 + kernel[0], height + padding[2]), w1 = min(w0 + kernel[1], width + padding[3])
+                                let padded = (h1 - h0) * (w1 - w0)
+                                let (hs, ws, he, we) = (max(h0, 0), max(w0, 0), min(h1, height), min(w1, width))
+                                var sum: Float = 0
+                                for ih in hs..<max(hs, he) { for iw in ws..<max(ws, we) { sum += input[ih * width + iw] } }
+                                let count = includePad ? padded : (he - hs) * (we - ws)
+                                out[oh * outWidth + ow] = count > 0 ? sum / Float(count) : 0
                             }
                         }
                     }

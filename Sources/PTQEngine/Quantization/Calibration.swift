@@ -25,13 +25,10 @@ public struct QuantizationState: Sendable, Equatable {
         return graph
     }
 
-    /// An executor of the simulated model and the hook that fake-quantizes its activations.
-    public func simulation() throws -> (Executor, (String, inout Tensor) throws -> Void) {
-        let encodings = activationEncodings
-        let executor = try Executor(graph: quantizedGraph())
-        return (executor, { name, tensor in
-            if let encoding = encodings[name], tensor.kind == .float { FakeQuantization.apply(&tensor, encoding) }
-        })
+    /// An executor of the simulated model: quantized weights, and activations fake-quantized as
+    /// they are produced.
+    public func simulation() throws -> Executor {
+        try Executor(graph: quantizedGraph(), activationEncodings: activationEncodings)
     }
 }
 

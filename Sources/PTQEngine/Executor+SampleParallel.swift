@@ -1,0 +1,60 @@
+import Foundation
+
+extension Executor {
+    /// Runs a batch one sample at a time, the samples split between the worker threads, each
+    /// thread running every kernel single-threaded; nil when the graph's samples are not
+    /// independent (`SampleIndependence`) or there is nothing to split.
+    ///
+    /// Why: run node by node over a whole batch, every activation (up to 150 MB for a batch of 32
+    /// at 224×224) travels to DRAM and back between ops, and each op pays for splitting its work.
+    /// One sample's activations stay in cache from the op that writes them to the op that reads
+    /// them, and the threads never wait for each other (measured 1.3–1.5x on MobileNetV2 and
+    /// ResNet-18, batch 32). The outputs are stacked along axis 0.
+    func runSampleParallel(_ feeds: [String: Tensor], isCancelled: (() -> Bool)?) throws -> [String: Tensor]? {
+        let inputs = graph.dataInputs
+        guard samplesIndependent, Parallel.available > 1, let first = inputs.first,
+              let batch = feeds[first.name]?.shape.first, batch > 1,
+              inputs.allSatisfy({ feeds[$0.name]?.shape.first == batch }) else { return nil }
+        let results = SampleResults(count: batch)
+        let cancelled = UncheckedBox(isCancelled)
+        Parallel.forEachSerialWorker(batch) { range in
+            for sample in range where !results.stopped {
+                do {
+                    var sampleFeeds: [String: Tensor] = [:]
+                    for input in inputs { sampleFeeds[input.name] = Batching.slice(feeds[input.name]!, sample..<(sample + 1)) }
+                    results.store(sample, try runBatch(sampleFeeds, keep: [], hook: nil, isCancelled: cancelled.value))
+                } catch {
+                    results.fail(error)
+                }
+            }
+        }
+        if let error = results.error { throw error }
+        var stacked: [String: Tensor] = [:]
+        for output in graph.outputs {
+            stacked[output.name] = Batching.stack(results.values.map { $0![output.name]! })
+        }
+        return stacked
+    }
+}
+
+/// Per-sample outputs written by the worker threads (each sample by exactly one of them).
+private final class SampleResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var values: [[String: Tensor]?]
+    private(set) var error: Error?
+
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+
+    var stopped: Bool { lock.withLock { error != nil } }
+
+    func store(_ index: Int, _ outputs: [String: Tensor]) { lock.withLock { values[index] = outputs } }
+
+    func fail(_ error: Error) { lock.withLock { if self.error == nil { self.error = error } } }
+}
+
+/// A value handed to worker threads that only read it (the shell's cancellation check reads a
+/// signal counter).
+private struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
