@@ -17,8 +17,10 @@ extension Executor {
               inputs.allSatisfy({ feeds[$0.name]?.shape.first == batch }) else { return nil }
         let results = SampleResults(count: batch)
         let cancelled = UncheckedBox(isCancelled)
-        Parallel.forEachSerialWorker(batch) { range in
-            for sample in range where !results.stopped {
+        // Workers take the next sample as they finish one, so a thread slowed by the machine's
+        // other load does not leave the rest waiting at the end.
+        Parallel.forEachSerialWorker(Parallel.workers) { _ in
+            while let sample = results.nextSample() {
                 do {
                     var sampleFeeds: [String: Tensor] = [:]
                     for input in inputs { sampleFeeds[input.name] = Batching.slice(feeds[input.name]!, sample..<(sample + 1)) }
@@ -43,9 +45,18 @@ private final class SampleResults: @unchecked Sendable {
     private(set) var values: [[String: Tensor]?]
     private(set) var error: Error?
 
+    private var next = 0
+
     init(count: Int) { values = Array(repeating: nil, count: count) }
 
-    var stopped: Bool { lock.withLock { error != nil } }
+    /// The next sample no worker has taken, or nil when all are taken or one failed.
+    func nextSample() -> Int? {
+        lock.withLock {
+            guard error == nil, next < values.count else { return nil }
+            next += 1
+            return next - 1
+        }
+    }
 
     func store(_ index: Int, _ outputs: [String: Tensor]) { lock.withLock { values[index] = outputs } }
 

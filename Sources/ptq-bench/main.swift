@@ -19,8 +19,11 @@ do {
     let input = graph.dataInputs[0]
     var shape = input.shape.map { $0 ?? 1 }
     shape[0] = batch
-    var generator = SystemRandomNumberGenerator()
-    let samples = Tensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -1...1, using: &generator) })
+    var seed: UInt64 = 7
+    let samples = Tensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in
+        seed = seed &* 6364136223846793005 &+ 1442695040888963407
+        return Float(seed >> 40) / Float(1 << 23) - 1
+    })
     if let index = arguments.firstIndex(of: "--bias-correction"), index + 1 < arguments.count, let count = Int(arguments[index + 1]) {
         var sampleShape = shape
         sampleShape[0] = count

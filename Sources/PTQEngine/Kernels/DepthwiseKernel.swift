@@ -5,7 +5,8 @@
 /// reads tap (kh, kw) at padded (oh·s + kh·d, ow·s + kw·d). 3×3 kernels at stride 1 or 2 (all of
 /// MobileNet's) sum their nine taps per output element in registers, reading each padded row
 /// through one base pointer so LLVM's runtime alias checks stay within its limit and the loop
-/// vectorizes; other kernels accumulate tap by tap into the output row while it sits in L1.
+/// vectorizes (at stride 1 over the whole padded grid at once, see below); other kernels accumulate
+/// tap by tap into the output row while it sits in L1.
 /// GEMM with K = 9 would waste most of its work.
 enum DepthwiseKernel {
     static func run(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
@@ -24,7 +25,11 @@ enum DepthwiseKernel {
             && strideW <= 2
         Parallel.forEachRange(planes) { range in
             let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedHeight * paddedWidth)
-            defer { padded.deallocate() }
+            let grid = UnsafeMutablePointer<Float>.allocate(capacity: g.outHeight * paddedWidth)
+            defer {
+                padded.deallocate()
+                grid.deallocate()
+            }
             // The border stays zero: every plane writes only the input's own positions.
             padded.initialize(repeating: 0, count: paddedHeight * paddedWidth)
             for plane in range {
@@ -36,6 +41,17 @@ enum DepthwiseKernel {
                 let taps = UnsafePointer(weightPointer.pointer + channel * g.kernelHeight * g.kernelWidth)
                 let biasValue = biasPointer?.pointer[channel] ?? 0
                 let target = outputPointer.pointer + plane * g.outHeight * g.outWidth
+                if isThreeByThree && strideH == 1 && strideW == 1 {
+                    // One run over the padded grid (output rows at the padded row pitch, the two
+                    // surplus columns per row discarded): no per-row loop tails on 7- and 14-wide planes.
+                    let base = UnsafePointer(padded)
+                    threeByThreeRow(grid, count: (g.outHeight - 1) * paddedWidth + g.outWidth, base, base + paddedWidth,
+                                    base + 2 * paddedWidth, taps, biasValue, low, high)
+                    for oh in 0..<g.outHeight {
+                        (target + oh * g.outWidth).update(from: grid + oh * paddedWidth, count: g.outWidth)
+                    }
+                    continue
+                }
                 for oh in 0..<g.outHeight {
                     let out = target + oh * g.outWidth
                     let top = UnsafePointer(padded + oh * strideH * paddedWidth)
