@@ -11,6 +11,15 @@ public struct Executor: Sendable {
         /// Set when this Conv absorbs the activation node `activationNode`.
         var activation: FusedActivation
         var outputs: [String]
+        /// A 3×3 stride-1 Conv's weights, transformed for `WinogradKernel` when the plan is made.
+        var winogradWeights: WinogradWeights? = nil
+
+        func execute(_ inputs: [Tensor?], opset: Int) throws -> [Tensor] {
+            if activation != .none || winogradWeights != nil {
+                return [try ConvolutionOperators.conv(node, inputs, activation: activation, winograd: winogradWeights)]
+            }
+            return try function(node, inputs, opset)
+        }
     }
 
     public let graph: Graph
@@ -54,6 +63,12 @@ public struct Executor: Sendable {
                 if step.activation != .none {
                     absorbed.insert(readers[0])
                     step.outputs = next.outputs
+                }
+            }
+            if node.opType == "Conv", node.inputs.count > 1, let weight = constants[node.inputs[1]],
+               ConvolutionOperators.suitsWinograd(node, weight: weight) {
+                step.winogradWeights = weight.floats.withUnsafeBufferPointer {
+                    WinogradWeights($0.baseAddress!, outChannels: weight.shape[0], inChannels: weight.shape[1])
                 }
             }
             steps.append(step)
@@ -109,12 +124,7 @@ public struct Executor: Sendable {
             for (slot, name) in step.node.inputs.enumerated() where !name.isEmpty && inputs[slot] == nil {
                 throw PTQError.execution(node: step.node.name, op: step.node.opType, problem: "input '\(name)' has no value")
             }
-            var results: [Tensor]
-            if step.activation != .none {
-                results = [try ConvolutionOperators.conv(step.node, inputs, activation: step.activation)]
-            } else {
-                results = try step.function(step.node, inputs, graph.opsetVersion)
-            }
+            var results = try step.execute(inputs, opset: graph.opsetVersion)
             // Mutate the results in place: a copy bound by `for var` would share storage with
             // `results` and force a copy of every activation the hook touches.
             for index in results.indices where index < step.outputs.count && !step.outputs[index].isEmpty {
@@ -163,9 +173,7 @@ public struct Executor: Sendable {
         let index = state.nextStep
         let step = steps[index]
         let inputs = step.node.inputs.map { name -> Tensor? in name.isEmpty ? nil : (state.values[name] ?? constants[name]) }
-        let results = step.activation != .none
-            ? [try ConvolutionOperators.conv(step.node, inputs, activation: step.activation)]
-            : try step.function(step.node, inputs, graph.opsetVersion)
+        let results = try step.execute(inputs, opset: graph.opsetVersion)
         for (name, result) in zip(step.outputs, results) where !name.isEmpty { state.values[name] = result }
         for name in releases[index] { state.values[name] = nil }
         state.nextStep += 1

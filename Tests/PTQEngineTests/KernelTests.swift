@@ -62,6 +62,10 @@ import Testing
         ConvCase(channels: 5, outChannels: 7, group: 1, size: (11, 9), kernel: 3, stride: 2, dilation: 1, pads: [1, 0, 1, 2]),
         ConvCase(channels: 4, outChannels: 6, group: 2, size: (8, 8), kernel: 3, stride: 1, dilation: 1, pads: [1, 1, 1, 1]),
         ConvCase(channels: 6, outChannels: 5, group: 1, size: (7, 5), kernel: 1, stride: 1, dilation: 1, pads: [0, 0, 0, 0]),
+        // Winograd's cases: even and odd planes (a last tile hanging over), no, symmetric and asymmetric pads.
+        ConvCase(channels: 16, outChannels: 8, group: 1, size: (7, 7), kernel: 3, stride: 1, dilation: 1, pads: [1, 1, 1, 1]),
+        ConvCase(channels: 16, outChannels: 5, group: 1, size: (8, 6), kernel: 3, stride: 1, dilation: 1, pads: [0, 0, 0, 0]),
+        ConvCase(channels: 17, outChannels: 3, group: 1, size: (5, 9), kernel: 3, stride: 1, dilation: 1, pads: [1, 0, 2, 1]),
     ]
 
     @Test(arguments: convCases)
@@ -75,8 +79,13 @@ import Testing
         let node = Node(name: "n", opType: "Conv", inputs: ["x", "w", "b"], outputs: ["y"], attributes: attributes)
         let g = try ConvolutionOperators.geometry(node, input: x.shape, weight: w.shape)
         let expected = Self.referenceConv(x, w, b, g)
+        let winograd = ConvolutionOperators.suitsWinograd(node, weight: w)
+            ? w.floats.withUnsafeBufferPointer { WinogradWeights($0.baseAddress!, outChannels: c.outChannels, inChannels: c.channels) }
+            : nil
+        #expect((winograd != nil) == (c.kernel == 3 && c.stride == 1 && c.group == 1 && c.dilation == 1 && c.channels >= 16))
         for activation in [FusedActivation.none, .clip(0, 0.5)] {
-            let y = try ConvolutionOperators.conv(node, [x, w, Tensor(shape: [c.outChannels], floats: b)], activation: activation)
+            let y = try ConvolutionOperators.conv(node, [x, w, Tensor(shape: [c.outChannels], floats: b)], activation: activation,
+                                                  winograd: winograd)
             #expect(y.shape == [2, c.outChannels, g.outHeight, g.outWidth])
             let clamped = activation == .none ? expected : expected.map { min(max($0, 0), 0.5) }
             #expect(relativeError(y.floats, clamped) <= 1e-5, "\(activation)")

@@ -62,8 +62,13 @@ func clamp(_ pointer: UnsafeMutablePointer<Float>, count: Int, low: Float, high:
 public enum ConvolutionKernel {
     public static func run(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                            output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry,
-                           activation: FusedActivation) {
+                           activation: FusedActivation, winograd: WinogradWeights? = nil) {
         Parallel.configure()
+        if let winograd, WinogradWeights.applies(to: g), winograd.outChannels == g.outChannels,
+           winograd.inChannels == g.inChannels {
+            WinogradKernel.run(input: input, weights: winograd, bias: bias, output: output, geometry: g, activation: activation)
+            return
+        }
         if g.isDepthwise {
             DepthwiseKernel.run(input: input, weight: weight, bias: bias, output: output, geometry: g,
                                 activation: activation)

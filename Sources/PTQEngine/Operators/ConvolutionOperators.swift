@@ -1,7 +1,7 @@
 /// Conv and ConvTranspose (2-D, NCHW), with ONNX's pads, strides, dilations, groups and auto_pad.
 enum ConvolutionOperators {
     static let all: [String: OperatorFunction] = [
-        "Conv": { node, inputs, _ in [try conv(node, inputs, activation: .none)] },
+        "Conv": { node, inputs, _ in [try conv(node, inputs, activation: .none, winograd: nil)] },
         "ConvTranspose": { node, inputs, _ in [try ConvTransposeOperator.run(node, inputs)] },
     ]
 
@@ -42,7 +42,17 @@ enum ConvolutionOperators {
         return g
     }
 
-    static func conv(_ node: Node, _ inputs: [Tensor?], activation: FusedActivation) throws -> Tensor {
+    /// A 3×3, stride-1, undilated, ungrouped Conv with at least 16 input channels: `WinogradKernel`'s
+    /// case. Fewer channels (image inputs, MNIST's first layer) leave too little to amortize the
+    /// transforms.
+    static func suitsWinograd(_ node: Node, weight: Tensor) -> Bool {
+        weight.rank == 4 && weight.kind == .float && weight.shape[1] >= 16 && weight.shape[2] == 3 && weight.shape[3] == 3
+            && node.int("group", default: 1) == 1 && (node.ints("strides") ?? [1, 1]).allSatisfy { $0 == 1 }
+            && (node.ints("dilations") ?? [1, 1]).allSatisfy { $0 == 1 }
+    }
+
+    static func conv(_ node: Node, _ inputs: [Tensor?], activation: FusedActivation,
+                     winograd: WinogradWeights? = nil) throws -> Tensor {
         let x = try OperatorSupport.required(inputs, 0, node)
         let w = try OperatorSupport.required(inputs, 1, node)
         let b = OperatorSupport.optional(inputs, 2)
@@ -61,11 +71,11 @@ enum ConvolutionOperators {
                     if let b {
                         b.floats.withUnsafeBufferPointer { bp in
                             ConvolutionKernel.run(input: xp.baseAddress!, weight: wp.baseAddress!, bias: bp.baseAddress!,
-                                                  output: op.baseAddress!, geometry: g, activation: activation)
+                                                  output: op.baseAddress!, geometry: g, activation: activation, winograd: winograd)
                         }
                     } else {
                         ConvolutionKernel.run(input: xp.baseAddress!, weight: wp.baseAddress!, bias: nil,
-                                              output: op.baseAddress!, geometry: g, activation: activation)
+                                              output: op.baseAddress!, geometry: g, activation: activation, winograd: winograd)
                     }
                 }
             }
