@@ -85,9 +85,10 @@ enum DepthwiseKernel {
                                 _ bias: Float, _ low: Float, _ high: Float) {
         let (w0, w1, w2, w3, w4, w5, w6, w7, w8) = (w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8])
         for i in 0..<count {
-            var a = bias + w0 * r0[i] + w1 * r0[i + 1] + w2 * r0[i + 2]
-            a += w3 * r1[i] + w4 * r1[i + 1] + w5 * r1[i + 2]
-            a += w6 * r2[i] + w7 * r2[i + 1] + w8 * r2[i + 2]
+            // addingProduct is a fused multiply-add: half the arithmetic instructions of a * b + c.
+            var a = bias.addingProduct(w0, r0[i]).addingProduct(w1, r0[i + 1]).addingProduct(w2, r0[i + 2])
+            a = a.addingProduct(w3, r1[i]).addingProduct(w4, r1[i + 1]).addingProduct(w5, r1[i + 2])
+            a = a.addingProduct(w6, r2[i]).addingProduct(w7, r2[i + 1]).addingProduct(w8, r2[i + 2])
             out[i] = a < low ? low : (a > high ? high : a)
         }
     }
@@ -100,9 +101,9 @@ enum DepthwiseKernel {
         let (w0, w1, w2, w3, w4, w5, w6, w7, w8) = (w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8])
         for i in 0..<count {
             let j = 2 * i
-            var a = bias + w0 * r0[j] + w1 * r0[j + 1] + w2 * r0[j + 2]
-            a += w3 * r1[j] + w4 * r1[j + 1] + w5 * r1[j + 2]
-            a += w6 * r2[j] + w7 * r2[j + 1] + w8 * r2[j + 2]
+            var a = bias.addingProduct(w0, r0[j]).addingProduct(w1, r0[j + 1]).addingProduct(w2, r0[j + 2])
+            a = a.addingProduct(w3, r1[j]).addingProduct(w4, r1[j + 1]).addingProduct(w5, r1[j + 2])
+            a = a.addingProduct(w6, r2[j]).addingProduct(w7, r2[j + 1]).addingProduct(w8, r2[j + 2])
             out[i] = a < low ? low : (a > high ? high : a)
         }
     }
