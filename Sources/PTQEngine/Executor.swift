@@ -4,6 +4,12 @@
 /// is freed after its last reader, and — unless `fuseActivations` is off — a Conv whose only reader
 /// is a Relu or Clip applies that activation inside the convolution kernel (the fused pair then
 /// produces only the activation's output, which is the only one quantization simulation observes).
+/// 3×3 stride-1 convolutions get their Winograd-transformed weights here, once. Activations named
+/// in `activationEncodings` are fake-quantized as they are produced (quantization simulation).
+///
+/// A batch runs one of two ways with the same results: sample by sample, the samples shared out
+/// between threads (when nothing observes intermediate tensors and the graph keeps samples apart,
+/// see `runSampleParallel`), or node by node over the whole batch, each kernel splitting its work.
 public struct Executor: Sendable {
     struct Step: Sendable {
         var node: Node

@@ -58,7 +58,8 @@ func clamp(_ pointer: UnsafeMutablePointer<Float>, count: Int, low: Float, high:
 
 /// Convolution through SGEMM: each (image, group, column block) multiplies the group's weight
 /// matrix by the im2col matrix of its input; 1x1 stride-1 convolutions read the input as the matrix
-/// directly, and depthwise convolutions take a direct kernel because GEMM with K = 9 wastes most of it.
+/// directly, depthwise convolutions take a direct kernel because GEMM with K = 9 wastes most of it,
+/// and 3×3 stride-1 convolutions given Winograd weights run as F(2×2, 3×3) (`WinogradKernel`).
 public enum ConvolutionKernel {
     public static func run(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                            output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry,

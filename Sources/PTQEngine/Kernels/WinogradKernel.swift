@@ -24,22 +24,26 @@ public final class WinogradWeights: @unchecked Sendable {
         self.inChannels = inChannels
         let plane = outChannels * inChannels
         var u = [Float](repeating: 0, count: 16 * plane)
-        for pair in 0..<plane {
-            let g = weight + pair * 9
-            // G g: 4 rows of 3.
-            var rows = [Float](repeating: 0, count: 12)
-            for column in 0..<3 {
-                let (a, b, c) = (g[column], g[3 + column], g[6 + column])
-                rows[column] = a
-                rows[3 + column] = (a + b + c) / 2
-                rows[6 + column] = (a - b + c) / 2
-                rows[9 + column] = c
-            }
-            // (G g) Gᵀ: each row (a, b, c) becomes (a, (a+b+c)/2, (a−b+c)/2, c).
-            for row in 0..<4 {
-                let (a, b, c) = (rows[row * 3], rows[row * 3 + 1], rows[row * 3 + 2])
-                let values = [a, (a + b + c) / 2, (a - b + c) / 2, c]
-                for column in 0..<4 { u[(row * 4 + column) * plane + pair] = values[column] }
+        u.withUnsafeMutableBufferPointer { target in
+            for pair in 0..<plane {
+                let g = weight + pair * 9
+                // G g (4 rows of 3), then each row (a, b, c) · Gᵀ = (a, (a+b+c)/2, (a−b+c)/2, c).
+                for row in 0..<4 {
+                    func entry(_ column: Int) -> Float {
+                        let (a, b, c) = (g[column], g[3 + column], g[6 + column])
+                        switch row {
+                        case 0: return a
+                        case 1: return (a + b + c) / 2
+                        case 2: return (a - b + c) / 2
+                        default: return c
+                        }
+                    }
+                    let (a, b, c) = (entry(0), entry(1), entry(2))
+                    target[(row * 4) * plane + pair] = a
+                    target[(row * 4 + 1) * plane + pair] = (a + b + c) / 2
+                    target[(row * 4 + 2) * plane + pair] = (a - b + c) / 2
+                    target[(row * 4 + 3) * plane + pair] = c
+                }
             }
         }
         transformed = u
