@@ -15,16 +15,20 @@ extension Executor {
         guard samplesIndependent, Parallel.available > 1, let first = inputs.first,
               let batch = feeds[first.name]?.shape.first, batch > 1,
               inputs.allSatisfy({ feeds[$0.name]?.shape.first == batch }) else { return nil }
-        let results = SampleResults(count: batch)
+        // Networks with Winograd convolutions take a few samples per task, so the transformed
+        // weights that SGEMM packs on every call serve several images (see WinogradKernel);
+        // others take one, which keeps each task's activations smallest.
+        let chunk = steps.contains { $0.winogradWeights != nil } ? 4 : 1
+        let results = SampleResults(count: batch, chunk: chunk)
         let cancelled = UncheckedBox(isCancelled)
         // Workers take the next sample as they finish one, so a thread slowed by the machine's
         // other load does not leave the rest waiting at the end.
         Parallel.forEachSerialWorker(Parallel.workers) { _ in
-            while let sample = results.nextSample() {
+            while let samples = results.nextSamples() {
                 do {
                     var sampleFeeds: [String: Tensor] = [:]
-                    for input in inputs { sampleFeeds[input.name] = Batching.slice(feeds[input.name]!, sample..<(sample + 1)) }
-                    results.store(sample, try runBatch(sampleFeeds, keep: [], hook: nil, isCancelled: cancelled.value))
+                    for input in inputs { sampleFeeds[input.name] = Batching.slice(feeds[input.name]!, samples) }
+                    results.store(samples.lowerBound, try runBatch(sampleFeeds, keep: [], hook: nil, isCancelled: cancelled.value))
                 } catch {
                     results.fail(error)
                 }
@@ -33,28 +37,34 @@ extension Executor {
         if let error = results.error { throw error }
         var stacked: [String: Tensor] = [:]
         for output in graph.outputs {
-            stacked[output.name] = Batching.stack(results.values.map { $0![output.name]! })
+            // One entry per task, at its first sample's index: compactMap keeps sample order.
+            stacked[output.name] = Batching.stack(results.values.compactMap { $0?[output.name] })
         }
         return stacked
     }
 }
 
-/// Per-sample outputs written by the worker threads (each sample by exactly one of them).
+/// Outputs of each task (a run of consecutive samples), written by the worker threads.
 private final class SampleResults: @unchecked Sendable {
     private let lock = NSLock()
     private(set) var values: [[String: Tensor]?]
     private(set) var error: Error?
 
     private var next = 0
+    private let chunk: Int
 
-    init(count: Int) { values = Array(repeating: nil, count: count) }
+    init(count: Int, chunk: Int) {
+        values = Array(repeating: nil, count: count)
+        self.chunk = chunk
+    }
 
-    /// The next sample no worker has taken, or nil when all are taken or one failed.
-    func nextSample() -> Int? {
+    /// The next samples no worker has taken, or nil when all are taken or one failed.
+    func nextSamples() -> Range<Int>? {
         lock.withLock {
             guard error == nil, next < values.count else { return nil }
-            next += 1
-            return next - 1
+            let start = next
+            next = min(values.count, next + chunk)
+            return start..<next
         }
     }
 

@@ -66,6 +66,9 @@ import Testing
         ConvCase(channels: 16, outChannels: 8, group: 1, size: (7, 7), kernel: 3, stride: 1, dilation: 1, pads: [1, 1, 1, 1]),
         ConvCase(channels: 16, outChannels: 5, group: 1, size: (8, 6), kernel: 3, stride: 1, dilation: 1, pads: [0, 0, 0, 0]),
         ConvCase(channels: 17, outChannels: 3, group: 1, size: (5, 9), kernel: 3, stride: 1, dilation: 1, pads: [1, 0, 2, 1]),
+        // Wide enough for the transforms' eight-tile vector path, with scalar tiles after it.
+        ConvCase(channels: 16, outChannels: 4, group: 1, size: (6, 37), kernel: 3, stride: 1, dilation: 1, pads: [1, 1, 1, 1]),
+        ConvCase(channels: 16, outChannels: 4, group: 1, size: (5, 34), kernel: 3, stride: 1, dilation: 1, pads: [1, 1, 1, 1]),
     ]
 
     @Test(arguments: convCases)
