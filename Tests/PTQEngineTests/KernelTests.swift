@@ -54,6 +54,7 @@ import Testing
     static let convCases: [ConvCase] = [
         ConvCase(channels: 4, outChannels: 4, group: 4, size: (14, 14), kernel: 3, stride: 1, dilation: 1, pads: [1, 1, 1, 1]),
         ConvCase(channels: 3, outChannels: 3, group: 3, size: (7, 7), kernel: 3, stride: 1, dilation: 1, pads: [1, 1, 1, 1]),
+        ConvCase(channels: 2, outChannels: 2, group: 2, size: (5, 16), kernel: 3, stride: 1, dilation: 1, pads: [1, 1, 1, 1]),
         ConvCase(channels: 3, outChannels: 3, group: 3, size: (13, 11), kernel: 3, stride: 2, dilation: 1, pads: [1, 1, 1, 1]),
         ConvCase(channels: 2, outChannels: 2, group: 2, size: (12, 12), kernel: 3, stride: 2, dilation: 1, pads: [0, 0, 1, 1]),
         ConvCase(channels: 2, outChannels: 2, group: 2, size: (15, 15), kernel: 5, stride: 2, dilation: 1, pads: [2, 2, 2, 2]),

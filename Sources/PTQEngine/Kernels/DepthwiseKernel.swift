@@ -41,9 +41,11 @@ enum DepthwiseKernel {
                 let taps = UnsafePointer(weightPointer.pointer + channel * g.kernelHeight * g.kernelWidth)
                 let biasValue = biasPointer?.pointer[channel] ?? 0
                 let target = outputPointer.pointer + plane * g.outHeight * g.outWidth
-                if isThreeByThree && strideH == 1 && strideW == 1 {
+                if isThreeByThree && strideH == 1 && strideW == 1 && g.outWidth % 8 != 0 {
                     // One run over the padded grid (output rows at the padded row pitch, the two
-                    // surplus columns per row discarded): no per-row loop tails on 7- and 14-wide planes.
+                    // surplus columns per row discarded): no per-row loop tails on 7- and 14-wide
+                    // planes. Rows whose width is a multiple of 8 have no tails and go straight to
+                    // the output below, saving the grid's copy.
                     let base = UnsafePointer(padded)
                     threeByThreeRow(grid, count: (g.outHeight - 1) * paddedWidth + g.outWidth, base, base + paddedWidth,
                                     base + 2 * paddedWidth, taps, biasValue, low, high)
