@@ -95,7 +95,9 @@ enum DepthwiseKernel {
         }
     }
 
-    /// The same at stride 2 along the row (output column i reads padded columns 2i, 2i+1, 2i+2).
+    /// The same at stride 2 along the row (output column i reads padded columns 2i, 2i+1, 2i+2). A
+    /// second copy rather than a stride parameter: with the stride a run-time value the loop does
+    /// not vectorize.
     @inline(__always)
     static func threeByThreeRowStrideTwo(_ out: UnsafeMutablePointer<Float>, count: Int, _ r0: UnsafePointer<Float>,
                                          _ r1: UnsafePointer<Float>, _ r2: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
