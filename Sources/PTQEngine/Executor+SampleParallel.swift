@@ -23,7 +23,7 @@ extension Executor {
         let cancelled = UncheckedBox(isCancelled)
         // Workers take the next sample as they finish one, so a thread slowed by the machine's
         // other load does not leave the rest waiting at the end.
-        Parallel.forEachSerialWorker(Parallel.workers) { _ in
+        Parallel.onEachWorkerSerially {
             while let samples = results.nextSamples() {
                 do {
                     var sampleFeeds: [String: Tensor] = [:]

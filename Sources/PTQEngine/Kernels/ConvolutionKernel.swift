@@ -29,11 +29,9 @@ public enum FusedActivation: Sendable, Equatable {
 
     @inline(__always)
     func apply(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
-        switch self {
-        case .none: return
-        case .relu: clamp(pointer, count: count, low: 0, high: .infinity)
-        case .clip(let low, let high): clamp(pointer, count: count, low: low, high: high)
-        }
+        if self == .none { return }
+        let (low, high) = bounds
+        clamp(pointer, count: count, low: low, high: high)
     }
 
     /// The clamp this activation is (±infinity where it has no bound).
@@ -65,8 +63,9 @@ public enum ConvolutionKernel {
                            output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry,
                            activation: FusedActivation, winograd: WinogradWeights? = nil) {
         Parallel.configure()
-        if let winograd, WinogradWeights.applies(to: g), winograd.outChannels == g.outChannels,
-           winograd.inChannels == g.inChannels {
+        // The executor transformed these weights from this Conv's own constant weight, after
+        // `ConvolutionOperators.suitsWinograd` accepted its attributes.
+        if let winograd, winograd.outChannels == g.outChannels, winograd.inChannels == g.inChannels {
             WinogradKernel.run(input: input, weights: winograd, bias: bias, output: output, geometry: g, activation: activation)
             return
         }
@@ -180,10 +179,4 @@ enum Im2Col {
             }
         }
     }
-}
-
-/// x += value in place.
-@inline(__always)
-func addScalar(_ pointer: UnsafeMutablePointer<Float>, count: Int, _ value: Float) {
-    for index in 0..<count { pointer[index] += value }
 }

@@ -23,12 +23,15 @@ enum DepthwiseKernel {
         let (low, high) = activation.bounds
         let isThreeByThree = g.kernelHeight == 3 && g.kernelWidth == 3 && g.dilationHeight == 1 && g.dilationWidth == 1
             && strideW <= 2
+        // Stride-1 3×3 planes whose rows would leave vector loop tails (width not a multiple of 8)
+        // run over the padded grid in one loop; see below.
+        let usesGrid = isThreeByThree && strideH == 1 && strideW == 1 && g.outWidth % 8 != 0
         Parallel.forEachRange(planes) { range in
             let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedHeight * paddedWidth)
-            let grid = UnsafeMutablePointer<Float>.allocate(capacity: g.outHeight * paddedWidth)
+            let grid = usesGrid ? UnsafeMutablePointer<Float>.allocate(capacity: g.outHeight * paddedWidth) : nil
             defer {
                 padded.deallocate()
-                grid.deallocate()
+                grid?.deallocate()
             }
             // The border stays zero: every plane writes only the input's own positions.
             padded.initialize(repeating: 0, count: paddedHeight * paddedWidth)
@@ -41,7 +44,7 @@ enum DepthwiseKernel {
                 let taps = UnsafePointer(weightPointer.pointer + channel * g.kernelHeight * g.kernelWidth)
                 let biasValue = biasPointer?.pointer[channel] ?? 0
                 let target = outputPointer.pointer + plane * g.outHeight * g.outWidth
-                if isThreeByThree && strideH == 1 && strideW == 1 && g.outWidth % 8 != 0 {
+                if let grid {
                     // One run over the padded grid (output rows at the padded row pitch, the two
                     // surplus columns per row discarded): no per-row loop tails on 7- and 14-wide
                     // planes. Rows whose width is a multiple of 8 have no tails and go straight to

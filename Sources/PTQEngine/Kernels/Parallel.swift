@@ -39,14 +39,14 @@ public enum Parallel {
     /// Threads a kernel called from here may use.
     static var available: Int { isSerialThread ? 1 : workers }
 
-    /// Runs `body` over 0..<count with up to `workers` threads, each marked serial.
-    static func forEachSerialWorker(_ count: Int, _ body: @Sendable (Range<Int>) -> Void) {
+    /// Runs `body` once on each of `workers` threads, each marked serial.
+    static func onEachWorkerSerially(_ body: @Sendable () -> Void) {
         let key = serialKey
-        forEachRange(count) { range in
+        forEachRange(workers) { _ in
             let previous = pthread_getspecific(key)
             pthread_setspecific(key, UnsafeRawPointer(bitPattern: 1))
             defer { pthread_setspecific(key, previous) }
-            body(range)
+            body()
         }
     }
 

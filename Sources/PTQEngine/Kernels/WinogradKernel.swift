@@ -48,12 +48,6 @@ public final class WinogradWeights: @unchecked Sendable {
         }
         transformed = u
     }
-
-    /// Whether a Conv with this geometry can run as F(2×2, 3×3).
-    static func applies(to g: ConvolutionGeometry) -> Bool {
-        g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideHeight == 1 && g.strideWidth == 1
-            && g.dilationHeight == 1 && g.dilationWidth == 1 && g.groups == 1
-    }
 }
 
 enum WinogradKernel {

@@ -52,7 +52,7 @@ enum ConvolutionOperators {
     }
 
     static func conv(_ node: Node, _ inputs: [Tensor?], activation: FusedActivation,
-                     winograd: WinogradWeights? = nil) throws -> Tensor {
+                     winograd: WinogradWeights?) throws -> Tensor {
         let x = try OperatorSupport.required(inputs, 0, node)
         let w = try OperatorSupport.required(inputs, 1, node)
         let b = OperatorSupport.optional(inputs, 2)
