@@ -27,14 +27,12 @@ let package = Package(
     targets: [
         .systemLibrary(
             name: "CLibEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
-        .systemLibrary(
-            name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // The generated ONNX schema, in a target of its own so engine edits do not recompile it.
         .target(name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(
             name: "PTQEngine",
             dependencies: [
-                "COpenBLAS", "ONNXProto",
+                "ONNXProto",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],

@@ -1,9 +1,8 @@
 import Dispatch
 import Foundation
-import COpenBLAS
 
 /// Runs `body` over 0..<count split into contiguous ranges, one per worker thread.
-/// OpenBLAS is kept single-threaded (`Parallel.configure`) because ptq splits work itself.
+/// OpenBLAS runs single-threaded (see `BLAS`) because ptq splits work itself.
 public enum Parallel {
     nonisolated(unsafe) private static var configured = false
     public static let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
@@ -11,7 +10,6 @@ public enum Parallel {
     public static func configure() {
         if configured { return }
         configured = true
-        openblas_set_num_threads(1)
         #if os(Linux)
         // Activation tensors are large and short-lived. glibc would serve each from a fresh mmap and
         // return it on free, so every op page-faults its output in again; keeping them in the heap
@@ -76,6 +74,7 @@ public struct SendablePointer<T>: @unchecked Sendable {
 func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
            b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
            c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, beta: Float = 0) {
-    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    BLAS.sgemm(BLAS.rowMajor, transposeA ? BLAS.transpose : BLAS.noTranspose,
+               transposeB ? BLAS.transpose : BLAS.noTranspose,
+               Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
