@@ -39,6 +39,15 @@ let package = Package(
             swiftSettings: optimizedSettings),
         .target(name: "PTQShell", dependencies: ["PTQEngine"], swiftSettings: optimizedSettings),
         .executableTarget(name: "ptq", dependencies: ["PTQShell", "CLibEdit"]),
+        .executableTarget(
+            name: "ptq-fuzz",
+            dependencies: [
+                "PTQShell", "PTQEngine", "ONNXProto",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            // A command-line driver with top-level state: Swift 5 mode spares it actor annotations.
+            swiftSettings: optimizedSettings + [.swiftLanguageMode(.v5)]),
         .executableTarget(name: "ptq-bench", dependencies: ["PTQEngine"], swiftSettings: optimizedSettings),
         .testTarget(
             name: "PTQEngineTests", dependencies: ["PTQEngine", "ONNXProto"],
