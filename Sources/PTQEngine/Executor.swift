@@ -19,8 +19,11 @@ public struct Executor: Sendable {
         var outputs: [String]
         /// A 3×3 stride-1 Conv's weights, transformed for `WinogradKernel` when the plan is made.
         var winogradWeights: WinogradWeights? = nil
+        /// Inputs that must hold floats (`OperatorContract.floatInputs`).
+        var floatInputs: [Int] = []
 
         func execute(_ inputs: [Tensor?], opset: Int) throws -> [Tensor] {
+            try OperatorContract.checkFloatInputs(node, floatInputs, inputs)
             if activation != .none || winogradWeights != nil {
                 return [try ConvolutionOperators.conv(node, inputs, activation: activation, winograd: winogradWeights)]
             }
@@ -53,7 +56,8 @@ public struct Executor: Sendable {
         let graphOutputs = Set(sorted.outputs.map(\.name))
         var absorbed = Set<Int>()
         for (index, node) in sorted.nodes.enumerated() where !absorbed.contains(index) && node.opType != "Constant" {
-            var step = Step(node: node, function: OperatorRegistry.table[node.opType]!, activation: .none, outputs: node.outputs)
+            var step = Step(node: node, function: OperatorRegistry.table[node.opType]!, activation: .none, outputs: node.outputs,
+                            floatInputs: OperatorContract.table[node.opType]?.floatInputs ?? [])
             if fuseActivations, node.opType == "Conv", let output = node.outputs.first, !graphOutputs.contains(output),
                let readers = consumers[output], readers.count == 1 {
                 let next = sorted.nodes[readers[0]]

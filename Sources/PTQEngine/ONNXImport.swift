@@ -6,13 +6,7 @@ import ONNXProto
 /// (the model envelope, each node's proto, opaque attributes) so that export writes it back.
 public enum ONNXImport {
     public static func load(path: String) throws -> Graph {
-        guard FileManager.default.fileExists(atPath: path) else { throw PTQError.fileNotFound(path: path) }
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw PTQError.io(path: path, problem: "cannot read: \(error.localizedDescription)")
-        }
+        let data = try FileReading.contents(of: path, expected: "an ONNX model (.onnx)")
         let model: Onnx_ModelProto
         do {
             model = try Onnx_ModelProto(serializedBytes: data)
@@ -35,7 +29,10 @@ public enum ONNXImport {
             } catch let error as PTQError {
                 throw PTQError.invalidData(file: path, problem: error.description)
             }
-            if !order.contains(proto.name) { order.append(proto.name) }
+            if order.contains(proto.name) {
+                throw PTQError.invalidData(file: path, problem: "invalid model: initializer '\(proto.name)' is defined twice")
+            }
+            order.append(proto.name)
         }
         var nodes: [Node] = []
         for (index, proto) in source.node.enumerated() {
@@ -62,6 +59,11 @@ public enum ONNXImport {
             inputs: source.input.map(valueInfo), outputs: source.output.map(valueInfo),
             opsetVersion: Int(opset),
             modelEnvelope: try [UInt8](envelope.serializedBytes() as Data))
+        do {
+            try graph.validate()
+        } catch let error as PTQError {
+            throw PTQError.invalidData(file: path, problem: error.description)
+        }
         graph = try graph.topologicallySorted()
         return graph
     }

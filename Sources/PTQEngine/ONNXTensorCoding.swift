@@ -19,10 +19,8 @@ enum ONNXTensorCoding {
                 "\(name) keeps its data in an external file; ptq reads self-contained models only (re-save it with onnx.save_model(..., save_as_external_data=False))")
         }
         let shape = proto.dims.map { Int($0) }
-        guard shape.allSatisfy({ $0 >= 0 }) else {
-            throw PTQError.invalidModel("\(name) has a negative dimension in \(describeShape(shape))")
-        }
-        let count = shape.reduce(1, *)
+        try TensorLimits.check(shape, name)
+        let count = TensorLimits.elementCount(shape) ?? 0
         let type = Int(proto.dataType)
         if type == 1 {
             if proto.hasRawData {

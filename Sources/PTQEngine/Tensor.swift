@@ -45,8 +45,9 @@ public struct Tensor: Sendable, Equatable {
 
     /// Values as Float whatever the kind (integers converted).
     public var asFloats: [Float] { kind == .float ? floats : integers.map { Float($0) } }
-    /// Values as Int64 whatever the kind (floats truncated toward zero, as ONNX Cast does).
-    public var asIntegers: [Int64] { kind == .integer ? integers : floats.map { Int64($0) } }
+    /// Values as Int64 whatever the kind (floats truncated toward zero, as ONNX Cast does; NaN and
+    /// out-of-range values saturate, see `Int64(saturating:)`).
+    public var asIntegers: [Int64] { kind == .integer ? integers : floats.map { Int64(saturating: $0) } }
 
     public func reshaped(_ newShape: [Int]) -> Tensor {
         var copy = self

@@ -44,6 +44,9 @@ public struct CommandSpec: Sendable {
     public var examples: [String] = []
     /// Commands that change the model or session data: recorded for `undo` and `save`.
     public var changesState: Bool = false
+    /// Whether the interpreter keeps the state before this command for `undo` (off for `undo` itself,
+    /// which would otherwise push back the state it just stepped away from).
+    public var recordsUndo: Bool = true
     /// Commands left out of saved scripts (they describe or write the session, not build it).
     public var isMeta: Bool = false
     public var handler: @Sendable (inout Session, Arguments, inout Output) throws -> Void

@@ -9,7 +9,7 @@ enum EvaluateCommands {
                   OptionSpec("--json", value: "OUT.json", help: "also write the metrics as one JSON object", isFile: true),
                   OptionSpec("--force", help: "overwrite OUT.json if it exists")],
         summary: "accuracy of FP32 and of the quantized model and their delta (top-1, top-5); SQNR and MSE without labels",
-        discussion: "Metrics, for `expect`: top1, top5, fp32.top1, fp32.top5, delta.top1, delta.top5, sqnr, mse, samples. Accuracies are fractions 0..1; SQNR in dB = 10 log10(sum y^2 / sum (yq - y)^2) over all samples and outputs.",
+        discussion: "Metrics, for `expect`: top1, top5, fp32.top1, fp32.top5, delta.top1, delta.top5, sqnr, mse, samples. Accuracies are fractions 0..1; SQNR in dB = 10 log10(sum y^2 / sum (yq - y)^2) over all samples and outputs. In --json files a non-finite value (the SQNR of outputs identical to FP32 is infinite) is written as null.",
         examples: ["eval", "eval --samples 500 --json metrics.json"]
     ) { session, arguments, output in
         let graph = try session.requireGraph("eval")
@@ -18,28 +18,27 @@ enum EvaluateCommands {
         let samples = Batching.slice(data.samples, 0..<count)
         let labels = data.labels.map { Array($0.prefix(count)) }
         let outputName = graph.outputs[0].name
-        let reference = try Batching.run(Executor(graph: graph), samples: samples, isCancelled: session.isCancelled, progress: session.progress)[outputName]!
+        let reference = try Evaluation.output(outputName, of: Batching.run(Executor(graph: graph), samples: samples, isCancelled: session.isCancelled, progress: session.progress))
         var result = EvaluationResult(samples: count)
         let simulation = try QuantizeCommands.currentSimulation(&session, command: "eval", output: &output)
         var current = reference
         if let simulation {
             let executor = try simulation.simulation()
-            current = try Batching.run(executor, samples: samples, isCancelled: session.isCancelled, progress: session.progress)[outputName]!
+            current = try Evaluation.output(outputName, of: Batching.run(executor, samples: samples, isCancelled: session.isCancelled, progress: session.progress))
             let errors = Evaluation.errorMetrics(current, reference: reference)
             (result.sqnr, result.mse) = (errors.sqnr, errors.mse)
         }
         if let labels {
-            result.fp32Top1 = Evaluation.topK(reference, labels: labels, k: 1)
-            result.fp32Top5 = Evaluation.topK(reference, labels: labels, k: 5)
-            result.top1 = Evaluation.topK(current, labels: labels, k: 1)
-            result.top5 = Evaluation.topK(current, labels: labels, k: 5)
+            result.fp32Top1 = try Evaluation.topK(reference, labels: labels, k: 1)
+            result.fp32Top5 = try Evaluation.topK(reference, labels: labels, k: 5)
+            result.top1 = try Evaluation.topK(current, labels: labels, k: 1)
+            result.top5 = try Evaluation.topK(current, labels: labels, k: 5)
         }
         session.lastMetrics = Dictionary(uniqueKeysWithValues: result.metrics)
         output.write(render(result, quantized: simulation.map { $0.configuration } ))
         if let path = arguments["--json"] {
             let object = result.metrics.reduce(into: [String: Any]()) { $0[$1.0] = $1.1 ?? NSNull() }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-            try writeAtomically(data, to: session.resolve(path), overwrite: arguments.has("--force"))
+            try JSONOutput.write(object, to: session.resolve(path), overwrite: arguments.has("--force"))
             output.line("wrote \(path)")
         }
     }
@@ -113,9 +112,8 @@ enum EvaluateCommands {
                                   rows: rows.prefix(top).map { [$0.0, $0.1, Format.fixed($0.2, 2)] }, rightAligned: [2]))
         output.line("\(rows.count) quantized activations over \(count) samples; worst first")
         if let path = arguments["--json"] {
-            let object = rows.map { ["tensor": $0.0, "op": $0.1, "sqnr_db": $0.2.isFinite ? $0.2 : 999] as [String: Any] }
-            try writeAtomically(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]),
-                                to: session.resolve(path), overwrite: arguments.has("--force"))
+            let object = rows.map { ["tensor": $0.0, "op": $0.1, "sqnr_db": $0.2] as [String: Any] }
+            try JSONOutput.write(object, to: session.resolve(path), overwrite: arguments.has("--force"))
         }
     }
 

@@ -29,8 +29,7 @@ enum InspectCommands {
         }
         output.write(Table.render(headers: ["layer", "op", "weight", "spread", "flags"], rows: rows, rightAligned: [3]))
         if let path = arguments["--json"] {
-            let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
-            try writeAtomically(data, to: session.resolve(path), overwrite: arguments.has("--force"))
+            try JSONOutput.write(json, to: session.resolve(path), overwrite: arguments.has("--force"))
             output.line("wrote \(path)")
         }
     }

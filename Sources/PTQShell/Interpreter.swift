@@ -24,6 +24,9 @@ public final class Interpreter {
     let writeError: (String) -> Void
     /// Nesting depth of `run` inside the session; cells are recorded at depth 0 only.
     private var depth = 0
+    /// The scripts being run, outermost first (standardized paths): a script that runs itself, directly
+    /// or through others, is refused with this chain instead of recursing until the stack runs out.
+    private var scriptChain: [String] = []
 
     public init(session: Session = Session(), write: @escaping (String) -> Void, writeError: @escaping (String) -> Void) {
         self.session = session
@@ -67,8 +70,8 @@ public final class Interpreter {
                 var copy = session
                 let before = session.graph
                 try spec.handler(&copy, arguments, &output)
-                if spec.changesState, let before, copy.graph != before, copy.undoStack.last != before {
-                    copy.undoStack.append(before)
+                if spec.changesState, spec.recordsUndo, let before, copy.graph != before, copy.undoStack.last != before {
+                    copy.pushUndo(before)
                 }
                 session = copy
             }
@@ -105,7 +108,22 @@ public final class Interpreter {
     /// Runs script lines (joining `\` continuations); stops at the first failure unless `keepGoing`.
     /// Returns whether every command succeeded, and whether a `quit` ended it.
     public func runLines(_ lines: [String], file: String?, keepGoing: Bool) -> (succeeded: Bool, quit: Bool) {
+        if depth == 0, let file { scriptChain = [Self.standardized(file, base: session.baseDirectory)] }
+        defer { if depth == 0 { scriptChain = [] } }
+        return runScriptLines(lines, file: file, keepGoing: keepGoing)
+    }
+
+    static func standardized(_ path: String, base: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : (base as NSString).appendingPathComponent(path)
+        return URL(fileURLWithPath: absolute).standardizedFileURL.resolvingSymlinksInPath().path
+    }
+
+    /// Where a script stopped: the failing line and how many commands before it took effect.
+    private var lastStop: (line: Int, succeeded: Int)? = nil
+
+    private func runScriptLines(_ lines: [String], file: String?, keepGoing: Bool) -> (succeeded: Bool, quit: Bool) {
         var allSucceeded = true
+        var succeededCount = 0
         var pending = ""
         var firstLine = 0
         for (index, raw) in lines.enumerated() {
@@ -118,11 +136,16 @@ public final class Interpreter {
             pending = ""
             let location = file.map { "\($0):\(firstLine)" }
             switch execute(line, location: location) {
-            case .success: continue
+            case .success:
+                if !line.trimmed().isEmpty && !line.trimmed().hasPrefix("#") { succeededCount += 1 }
+                continue
             case .quit: return (allSucceeded, true)
             case .failure:
                 allSucceeded = false
-                if !keepGoing { return (false, false) }
+                if !keepGoing {
+                    lastStop = (firstLine, succeededCount)
+                    return (false, false)
+                }
             }
         }
         if !pending.isEmpty {
@@ -132,18 +155,28 @@ public final class Interpreter {
     }
 
     private func runNested(_ path: String, output: inout Output) throws {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw PTQError.fileNotFound(path: path)
+        let key = Self.standardized(path, base: session.baseDirectory)
+        if scriptChain.contains(key) {
+            let chain = (scriptChain + [key]).map { ($0 as NSString).lastPathComponent }.joined(separator: " -> ")
+            throw ShellError.other("script \(path) runs itself (\(chain)); a script may not include itself")
         }
+        let text = try FileReading.text(of: path, expected: "a ptq script (.ptq)")
         let savedBase = session.baseDirectory
         session.baseDirectory = (path as NSString).deletingLastPathComponent
         depth += 1
+        scriptChain.append(key)
         defer {
             depth -= 1
+            scriptChain.removeLast()
             session.baseDirectory = savedBase
         }
-        let result = runLines(text.components(separatedBy: "\n"), file: path, keepGoing: false)
-        if !result.succeeded { throw ShellError.other("script \(path) stopped at a failing command") }
+        lastStop = nil
+        let result = runScriptLines(text.components(separatedBy: "\n"), file: path, keepGoing: false)
+        if !result.succeeded {
+            let stop = lastStop ?? (0, 0)
+            throw ShellError.other(
+                "script \(path) stopped at its line \(stop.line); the \(stop.succeeded) command\(stop.succeeded == 1 ? "" : "s") before it took effect")
+        }
     }
 
     /// The command's words after its name, with file arguments made absolute.

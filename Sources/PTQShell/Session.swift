@@ -24,8 +24,11 @@ public struct Settings: Sendable, Equatable {
 public struct Session: Sendable {
     public var modelPath: String?
     public var graph: Graph?
-    /// Earlier states, most recent last, for `undo`.
-    public var undoStack: [Graph] = []
+    /// Earlier states, most recent last, for `undo`: at most `undoDepth` of them, and fewer when
+    /// their weights together pass `undoBytes` (the oldest go first; checkpoints are kept apart).
+    public private(set) var undoStack: [Graph] = []
+    public static let undoDepth = 16
+    public static let undoBytes = 2 << 30
     public var checkpoints: [String: Graph] = [:]
     public var checkpointOrder: [String] = []
     public var calibrationData: AttachedData?
@@ -62,9 +65,22 @@ public struct Session: Sendable {
 
     /// Replaces the current graph, keeping the previous one for `undo`.
     public mutating func commit(_ newGraph: Graph) {
-        if let graph { undoStack.append(graph) }
+        if let graph { pushUndo(graph) }
         graph = newGraph
     }
+
+    /// Keeps `state` as the most recent earlier state, dropping the oldest beyond the bounds.
+    /// Weights are counted as if no two states shared storage, so the bound errs on the safe side.
+    public mutating func pushUndo(_ state: Graph) {
+        undoStack.append(state)
+        func bytes(_ graph: Graph) -> Int { graph.initializers.values.reduce(0) { $0 + $1.count * 4 } }
+        while undoStack.count > Self.undoDepth || (undoStack.count > 1 && undoStack.map(bytes).reduce(0, +) > Self.undoBytes) {
+            undoStack.removeFirst()
+        }
+    }
+
+    public mutating func popUndo() -> Graph? { undoStack.popLast() }
+    public mutating func clearUndo() { undoStack = [] }
 
     public mutating func setCheckpoint(_ name: String, _ graph: Graph) {
         if checkpoints[name] == nil { checkpointOrder.append(name) }

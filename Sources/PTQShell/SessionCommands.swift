@@ -16,7 +16,7 @@ enum SessionCommands {
         try OperatorRegistry.check(graph)
         _ = try Executor(graph: graph).inferShapes()
         session.modelPath = path
-        session.undoStack = []
+        session.clearUndo()
         session.graph = graph
         session.checkpoints = [:]
         session.checkpointOrder = []
@@ -85,9 +85,11 @@ enum SessionCommands {
     }
 
     static let undo = CommandSpec(
-        name: "undo", summary: "step back one state-changing command", changesState: true
+        name: "undo", summary: "step back one state-changing command",
+        discussion: "ptq keeps the last \(Session.undoDepth) states (fewer when their weights together pass \(Session.undoBytes >> 30) GiB); checkpoints are kept apart and never dropped.",
+        changesState: true, recordsUndo: false
     ) { session, _, output in
-        guard let previous = session.undoStack.popLast() else { throw ShellError.other("undo: nothing to undo") }
+        guard let previous = session.popUndo() else { throw ShellError.other("undo: nothing to undo") }
         session.graph = previous
         output.line("undone; \(session.undoStack.count) earlier state\(session.undoStack.count == 1 ? "" : "s") left")
     }

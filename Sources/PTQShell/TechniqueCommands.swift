@@ -43,9 +43,9 @@ enum TechniqueCommands {
         if technique.changesFunction, let data = session.evaluationData, let labels = data.labels, !report.changed.isEmpty {
             // This pass changes the function: show what it costs in FP32.
             let outputName = graph.outputs[0].name
-            let before = try Batching.run(Executor(graph: graph), samples: data.samples, isCancelled: session.isCancelled)[outputName]!
-            let after = try Batching.run(Executor(graph: result), samples: data.samples, isCancelled: session.isCancelled)[outputName]!
-            let (a, b) = (Evaluation.topK(before, labels: labels, k: 1), Evaluation.topK(after, labels: labels, k: 1))
+            let before = try Evaluation.output(outputName, of: Batching.run(Executor(graph: graph), samples: data.samples, isCancelled: session.isCancelled))
+            let after = try Evaluation.output(outputName, of: Batching.run(Executor(graph: result), samples: data.samples, isCancelled: session.isCancelled))
+            let (a, b) = (try Evaluation.topK(before, labels: labels, k: 1), try Evaluation.topK(after, labels: labels, k: 1))
             output.line("  FP32 top-1 on \(labels.count) evaluation samples: \(Format.fixed(a * 100, 2))% before, \(Format.fixed(b * 100, 2))% after (\(Format.fixed((b - a) * 100, 2)) points)")
         }
     }

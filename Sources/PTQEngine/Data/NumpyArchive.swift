@@ -15,15 +15,20 @@ public enum NumpyArchive {
         }
         var data = Data()
         do {
-            _ = try zip.extract(entry, skipCRC32: true) { data.append($0) }
+            _ = try zip.extract(entry, skipCRC32: false) { data.append($0) }
         } catch {
-            throw PTQError.invalidData(file: path, problem: "cannot extract '\(key)': \(error)")
+            let reason = "\(error)".lowercased().contains("crc")
+                ? "its CRC-32 checksum does not match its bytes (the archive is corrupt)"
+                : "the archive is damaged (\(String(describing: error).split(separator: ".").last ?? ""))"
+            throw PTQError.invalidData(file: path, problem: "cannot extract '\(key)': \(reason)")
         }
         return try NumpyFile.decode(data, name: "\(path)[\(key)]")
     }
 
     static func archive(_ path: String) throws -> Archive {
-        guard FileManager.default.fileExists(atPath: path) else { throw PTQError.fileNotFound(path: path) }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw PTQError.fileNotFound(path: path) }
+        if isFolder.boolValue { throw PTQError.io(path: path, problem: "is a folder; expected a NumPy archive (.npz)") }
         do {
             return try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
         } catch {

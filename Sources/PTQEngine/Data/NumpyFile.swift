@@ -7,11 +7,7 @@ public enum NumpyFile {
     static let supportedTypes = "float32, float64, uint8, int64, int32"
 
     public static func read(path: String) throws -> Tensor {
-        guard FileManager.default.fileExists(atPath: path) else { throw PTQError.fileNotFound(path: path) }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw PTQError.io(path: path, problem: "cannot read the file")
-        }
-        return try decode(data, name: path)
+        try decode(FileReading.contents(of: path, expected: "a NumPy array (.npy)"), name: path)
     }
 
     public static func decode(_ data: Data, name: String) throws -> Tensor {

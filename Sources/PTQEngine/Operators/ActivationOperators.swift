@@ -8,7 +8,7 @@ enum ActivationOperators {
             let (low, high) = try clipBounds(node, inputs)
             let x = try OperatorSupport.required(inputs, 0, node)
             if x.kind == .integer {
-                let (lo, hi) = (Int64(low.rounded(.up)), Int64(high.rounded(.down)))
+                let (lo, hi) = (Int64(saturating: low.rounded(.up)), Int64(saturating: high.rounded(.down)))
                 return [Tensor(shape: x.shape, integers: x.integers.map { min(max($0, lo), hi) }, onnxType: x.onnxType)]
             }
             return [try clamped(node, inputs, low: low, high: high)]

@@ -8,25 +8,30 @@ enum ConvTransposeOperator {
         guard x.rank == 4, w.rank == 4 else {
             throw OperatorSupport.fail(node, "ptq runs 2-D transposed convolutions; got input \(describeShape(x.shape))")
         }
-        let groups = node.int("group", default: 1)
+        let attributes = try SpatialAttributes(node)
+        let groups = attributes.group
         let (batch, channels, height, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        guard channels == w.shape[0], channels % groups == 0 else {
+        guard channels == w.shape[0], channels % groups == 0, w.shape[1] > 0, w.shape[2] > 0, w.shape[3] > 0 else {
             throw OperatorSupport.fail(node, "input has \(channels) channels; weight \(describeShape(w.shape)) expects \(w.shape[0])")
         }
         let outPerGroup = w.shape[1], kernelHeight = w.shape[2], kernelWidth = w.shape[3]
         let outChannels = outPerGroup * groups
-        let strides = node.ints("strides") ?? [1, 1]
-        let dilations = node.ints("dilations") ?? [1, 1]
-        let outputPadding = node.ints("output_padding") ?? [0, 0]
-        var pads = node.ints("pads") ?? [0, 0, 0, 0]
+        if let b, b.count != outChannels {
+            throw OperatorSupport.fail(node, "bias has \(b.count) values; expected \(outChannels)")
+        }
+        let strides = attributes.strides, dilations = attributes.dilations, outputPadding = attributes.outputPadding
+        var pads = attributes.pads
         let kernelExtent = [dilations[0] * (kernelHeight - 1) + 1, dilations[1] * (kernelWidth - 1) + 1]
         let inSize = [height, width]
-        let autoPad = node.string("auto_pad", default: "NOTSET")
+        let autoPad = attributes.autoPad
         var outSize: [Int] = (0..<2).map { axis -> Int in
             let full: Int = strides[axis] * (inSize[axis] - 1) + outputPadding[axis] + kernelExtent[axis]
             return full - pads[axis] - pads[axis + 2]
         }
-        var requestedShape: [Int]? = node.ints("output_shape")
+        var requestedShape: [Int]? = try AttributeReading.ints(node, "output_shape")
+        if let requested = requestedShape, requested.count < 2 || requested.contains(where: { $0 < 1 || $0 > TensorLimits.maximumExtent }) {
+            throw AttributeReading.fail(node, "output_shape", "is \(requested); expected at least 2 sizes from 1 to \(TensorLimits.maximumExtent)")
+        }
         if requestedShape == nil && (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
             requestedShape = [inSize[0] * strides[0], inSize[1] * strides[1]]
         }
@@ -41,6 +46,11 @@ enum ConvTransposeOperator {
             outSize = target
         }
         let (outHeight, outWidth) = (outSize[0], outSize[1])
+        try SpatialAttributes.checkedOutputs(node, inSize, outputs: outSize)
+        guard TensorLimits.elementCount([batch, outChannels, outHeight, outWidth]) != nil,
+              TensorLimits.elementCount([outPerGroup * kernelHeight * kernelWidth, height * width]) != nil else {
+            throw OperatorSupport.fail(node, "output [\(batch), \(outChannels), \(outHeight), \(outWidth)] would hold more than \(TensorLimits.maximumElements) elements")
+        }
         let inPerGroup = channels / groups
         let plane = height * width
         let taps = outPerGroup * kernelHeight * kernelWidth

@@ -9,14 +9,19 @@ enum ConvolutionOperators {
         guard input.count == 4, weight.count == 4 else {
             throw OperatorSupport.fail(node, "ptq runs 2-D convolutions on NCHW input; got input \(describeShape(input)), weight \(describeShape(weight))")
         }
-        let groups = node.int("group", default: 1)
-        let strides = node.ints("strides") ?? [1, 1]
-        let dilations = node.ints("dilations") ?? [1, 1]
-        var pads = node.ints("pads") ?? [0, 0, 0, 0]
-        guard input[1] == weight[1] * groups, weight[0] % groups == 0 else {
-            throw OperatorSupport.fail(node, "input has \(input[1]) channels; weight \(describeShape(weight)) with group \(groups) expects \(weight[1] * groups)")
+        let attributes = try SpatialAttributes(node)
+        let groups = attributes.group, strides = attributes.strides, dilations = attributes.dilations
+        var pads = attributes.pads
+        guard input[1] == weight[1] * groups, weight[0] % groups == 0, weight[0] > 0 else {
+            throw OperatorSupport.fail(node, "input has \(input[1]) channels; weight \(describeShape(weight)) with group \(groups) expects \(weight[1] * groups) (and output channels divisible by the group)")
         }
-        let autoPad = node.string("auto_pad", default: "NOTSET")
+        if let kernel = attributes.kernel, kernel != Array(weight[2...]) {
+            throw OperatorSupport.fail(node, "kernel_shape \(kernel) does not match weight \(describeShape(weight))")
+        }
+        guard weight[2] >= 1, weight[3] >= 1, weight[2] <= TensorLimits.maximumExtent, weight[3] <= TensorLimits.maximumExtent else {
+            throw OperatorSupport.fail(node, "weight \(describeShape(weight)) has an empty or oversized kernel")
+        }
+        let autoPad = attributes.autoPad
         if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
             pads = [0, 0, 0, 0]
             for axis in 0..<2 {
@@ -38,6 +43,9 @@ enum ConvolutionOperators {
             padRight: pads[3], groups: groups)
         guard g.outHeight > 0, g.outWidth > 0 else {
             throw OperatorSupport.fail(node, "kernel \(weight[2])x\(weight[3]) does not fit input \(input[2])x\(input[3]) with these pads")
+        }
+        guard TensorLimits.elementCount([g.batch, g.outChannels, g.outHeight, g.outWidth]) != nil else {
+            throw OperatorSupport.fail(node, "output [\(g.batch), \(g.outChannels), \(g.outHeight), \(g.outWidth)] would hold more than \(TensorLimits.maximumElements) elements")
         }
         return g
     }

@@ -42,16 +42,16 @@ enum PoolingOperators {
     static func pool(_ node: Node, _ inputs: [Tensor?], maximum: Bool) throws -> Tensor {
         let x = try OperatorSupport.required(inputs, 0, node)
         guard x.rank == 4 else { throw OperatorSupport.fail(node, "ptq pools 2-D NCHW input; got \(describeShape(x.shape))") }
-        guard let kernel = node.ints("kernel_shape"), kernel.count == 2 else {
-            throw OperatorSupport.fail(node, "kernel_shape must name 2 sizes")
+        let attributes = try SpatialAttributes(node)
+        guard let kernel = attributes.kernel else {
+            throw AttributeReading.fail(node, "kernel_shape", "is missing; a pool needs its window size")
         }
-        let strides = node.ints("strides") ?? [1, 1]
-        let dilations = node.ints("dilations") ?? [1, 1]
-        var pads = node.ints("pads") ?? [0, 0, 0, 0]
-        let ceil = node.int("ceil_mode", default: 0) != 0
-        let includePad = node.int("count_include_pad", default: 0) != 0
+        let strides = attributes.strides, dilations = attributes.dilations
+        var pads = attributes.pads
+        let ceil = try AttributeReading.int(node, "ceil_mode") ?? 0 != 0
+        let includePad = try AttributeReading.int(node, "count_include_pad") ?? 0 != 0
         let (height, width) = (x.shape[2], x.shape[3])
-        let autoPad = node.string("auto_pad", default: "NOTSET")
+        let autoPad = attributes.autoPad
         if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
             for (axis, size) in [height, width].enumerated() {
                 let output = (size + strides[axis] - 1) / strides[axis]
@@ -66,6 +66,10 @@ enum PoolingOperators {
         let outWidth = outputSize(input: width, kernel: kernel[1], stride: strides[1], dilation: dilations[1], padBegin: pads[1], padEnd: pads[3], ceil: ceil)
         let planes = x.shape[0] * x.shape[1]
         let padding = pads
+        try SpatialAttributes.checkedOutputs(node, [height, width], outputs: [outHeight, outWidth])
+        guard TensorLimits.elementCount([planes, outHeight, outWidth]) != nil else {
+            throw OperatorSupport.fail(node, "output would hold more than \(TensorLimits.maximumElements) elements")
+        }
         var output = [Float](repeating: 0, count: planes * outHeight * outWidth)
         let source = SendablePointer(UnsafeMutablePointer(mutating: x.floats.withUnsafeBufferPointer { $0.baseAddress! }))
         try withExtendedLifetime(x) {

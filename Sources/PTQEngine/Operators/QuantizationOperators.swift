@@ -26,12 +26,16 @@ enum QuantizationOperators {
         guard let (low, high) = typeRanges[type] else { throw OperatorSupport.fail(node, "unsupported zero-point type \(type)") }
         let zeros = zero?.asIntegers ?? [0]
         let (_, inner, channels) = try layout(node, x, Tensor(shape: [scale.count], floats: scale))
+        guard zeros.count == 1 || zeros.count == channels else {
+            throw OperatorSupport.fail(node, "zero point has \(zeros.count) values; expected 1 or \(channels)")
+        }
         let values = x.asFloats
         var output = [Int64](repeating: 0, count: x.count)
         for index in 0..<x.count {
             let channel = channels == 1 ? 0 : (index / inner) % channels
-            let q = Int64((values[index] / scale[channel]).rounded(.toNearestOrEven)) + zeros[zeros.count == 1 ? 0 : channel]
-            output[index] = min(max(q, low), high)
+            let (q, overflow) = Int64(saturating: (values[index] / scale[channel]).rounded(.toNearestOrEven))
+                .addingReportingOverflow(zeros[zeros.count == 1 ? 0 : channel])
+            output[index] = overflow ? (q < 0 ? high : low) : min(max(q, low), high)
         }
         return Tensor(shape: x.shape, integers: output, onnxType: type)
     }
@@ -41,11 +45,14 @@ enum QuantizationOperators {
         let scale = try OperatorSupport.required(inputs, 1, node).asFloats
         let zeros = OperatorSupport.optional(inputs, 2)?.asIntegers ?? [0]
         let (_, inner, channels) = try layout(node, x, Tensor(shape: [scale.count], floats: scale))
+        guard zeros.count == 1 || zeros.count == channels else {
+            throw OperatorSupport.fail(node, "zero point has \(zeros.count) values; expected 1 or \(channels)")
+        }
         let values = x.asIntegers
         var output = [Float](repeating: 0, count: x.count)
         for index in 0..<x.count {
             let channel = channels == 1 ? 0 : (index / inner) % channels
-            output[index] = Float(values[index] - zeros[zeros.count == 1 ? 0 : channel]) * scale[channel]
+            output[index] = (Float(values[index]) - Float(zeros[zeros.count == 1 ? 0 : channel])) * scale[channel]
         }
         return Tensor(shape: x.shape, floats: output)
     }

@@ -30,6 +30,7 @@ enum ShapeOperators {
             }
             let rank = x.rank + given.count
             let axes = Set(try given.map { try OperatorSupport.axis($0, rank: rank, node) })
+            guard axes.count == given.count else { throw OperatorSupport.fail(node, "axes \(given) name an axis twice") }
             var source = x.shape.makeIterator()
             return [x.reshaped((0..<rank).map { axes.contains($0) ? 1 : source.next()! })]
         },

@@ -49,7 +49,7 @@ public enum Calibration {
             let weight = graph.initializers[layer.weightName]!
             let perChannel = configuration.perChannel && (layer.opType == "Conv" || layer.opType == "ConvTranspose")
             let ranges = perChannel ? FakeQuantization.channelRanges(weight, axis: layer.outputChannelAxis)
-                                    : [(weight.floats.min() ?? 0, weight.floats.max() ?? 0)]
+                                    : [FiniteRange.of(weight.floats)]
             encodings[layer.weightName] = ranges.map {
                 Encoding(minimum: $0.0, maximum: $0.1, bitwidth: configuration.weightBits, symmetric: configuration.weightSymmetric,
                          strict: configuration.strictSymmetric)
@@ -79,14 +79,7 @@ public enum Calibration {
         let passes = configuration.scheme == .minmax ? 1 : 2
         _ = try Batching.run(executor, samples: samples, batchSize: batchSize, hook: { name, tensor in
             guard watched.contains(name) else { return }
-            var (low, high) = ranges[name] ?? (.infinity, -.infinity)
-            tensor.floats.withUnsafeBufferPointer { buffer in
-                for value in buffer {
-                    low = value < low ? value : low
-                    high = value > high ? value : high
-                }
-            }
-            ranges[name] = (low, high)
+            ranges[name] = FiniteRange.of(tensor.floats, extending: ranges[name])
         }, isCancelled: isCancelled, progress: { done, total in progress?(done, total * passes) })
         if passes == 2 {
             var histograms: [String: Histogram] = [:]
@@ -101,7 +94,8 @@ public enum Calibration {
             }
         }
         for name in tensors {
-            guard let range = ranges[name] else { continue }
+            guard var range = ranges[name] else { continue }
+            if range.0 > range.1 { range = (0, 0) }  // nothing finite was seen
             state.activationEncodings[name] = Encoding(minimum: range.0, maximum: range.1, bitwidth: configuration.activationBits,
                                                        symmetric: configuration.activationSymmetric, strict: configuration.strictSymmetric)
             state.activationOrder.append(name)

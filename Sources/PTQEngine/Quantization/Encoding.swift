@@ -10,6 +10,11 @@ import Foundation
 ///   grid [offset·delta, (offset + n)·delta].
 /// Quantize-dequantize: q = clamp(round(x/delta) − offset, 0, n), x̂ = (q + offset)·delta, rounding
 /// half to even throughout.
+///
+/// Non-finite bounds never reach the arithmetic: calibration skips NaN and ±inf when it gathers a
+/// range (see `FiniteRange`), and a bound that is still non-finite here (a NaN, or an infinity from
+/// a caller) is taken as 0 for NaN and ±Float.greatestFiniteMagnitude/2 for an infinity, so the
+/// grid stays finite.
 public struct Encoding: Sendable, Equatable {
     public var bitwidth: Int
     public var isSymmetric: Bool
@@ -26,7 +31,9 @@ public struct Encoding: Sendable, Equatable {
         precondition((2...32).contains(bitwidth), "bitwidth \(bitwidth) is out of range")
         let steps = Float((1 << bitwidth) - 1 - (symmetric && strict ? 1 : 0))
         let levels = Int(steps)
-        var low = min(rawMinimum, 0), high = max(rawMaximum, 0)
+        let limit = Float.greatestFiniteMagnitude / 2
+        func finite(_ value: Float) -> Float { value.isNaN ? 0 : Swift.min(Swift.max(value, -limit), limit) }
+        var low = min(finite(rawMinimum), 0), high = max(finite(rawMaximum), 0)
         let epsilon = Float.ulpOfOne
         let halfDown = (steps / 2).rounded(.down), halfUp = (steps / 2).rounded(.up)
         if high - low < steps * epsilon {
@@ -95,11 +102,8 @@ public enum FakeQuantization {
     public static func channelRanges(_ tensor: Tensor, axis: Int) -> [(Float, Float)] {
         var ranges = [(Float, Float)](repeating: (.infinity, -.infinity), count: tensor.shape[axis])
         tensor.forEachChannelRun(axis: axis) { channel, run in
-            for index in run {
-                ranges[channel].0 = min(ranges[channel].0, tensor.floats[index])
-                ranges[channel].1 = max(ranges[channel].1, tensor.floats[index])
-            }
+            ranges[channel] = FiniteRange.of(tensor.floats[run], extending: ranges[channel])
         }
-        return ranges
+        return ranges.map { $0.0 > $0.1 ? (0, 0) : $0 }
     }
 }

@@ -19,9 +19,26 @@ public struct EvaluationResult: Sendable, Equatable {
 }
 
 public enum Evaluation {
+    /// The graph output `name` from a run's results; throws when the run did not produce it.
+    public static func output(_ name: String, of outputs: [String: Tensor]) throws -> Tensor {
+        guard let tensor = outputs[name] else {
+            throw PTQError.invalidModel("the model did not produce its output '\(name)'")
+        }
+        return tensor
+    }
+
     /// Fraction of samples whose label is among the `k` largest logits (ties: lower index first).
-    public static func topK(_ logits: Tensor, labels: [Int], k: Int) -> Double {
-        let classes = logits.count / max(1, labels.count)
+    /// Throws unless the logits are one row per label and every label names one of the row's classes.
+    public static func topK(_ logits: Tensor, labels: [Int], k: Int) throws -> Double {
+        guard logits.kind == .float, logits.rank >= 1, logits.shape[0] == labels.count, !labels.isEmpty else {
+            throw PTQError.shapeMismatch(
+                "accuracy needs one row of class scores per labelled sample; the model output is \(describeShape(logits.shape)) for \(labels.count) labels")
+        }
+        let classes = logits.count / labels.count
+        if let (sample, label) = labels.enumerated().first(where: { $0.element < 0 || $0.element >= classes }) {
+            throw PTQError.shapeMismatch(
+                "label \(label) of sample \(sample) is outside the model's \(classes) classes (expected 0 to \(classes - 1))")
+        }
         var hits = 0
         for (sample, label) in labels.enumerated() {
             let row = logits.floats[(sample * classes)..<((sample + 1) * classes)]

@@ -5,23 +5,26 @@ public struct Histogram: Sendable {
     public var maximum: Float
     public var counts: [Double]
 
+    /// Non-finite bounds are replaced as `Encoding` replaces them, so the bin width is finite.
     public init(minimum: Float, maximum: Float, bins: Int = 2048) {
-        self.minimum = minimum
-        self.maximum = maximum
+        let limit = Float.greatestFiniteMagnitude / 4
+        self.minimum = minimum.isNaN ? 0 : Swift.min(Swift.max(minimum, -limit), limit)
+        self.maximum = maximum.isNaN ? 0 : Swift.min(Swift.max(maximum, -limit), limit)
         counts = [Double](repeating: 0, count: bins)
     }
 
     var binWidth: Double { Double(maximum - minimum) / Double(counts.count) }
 
+    /// Counts finite values only (NaN and ±inf are skipped, as they are for the range).
     public mutating func add(_ values: [Float]) {
         let width = binWidth
         guard width > 0 else {
-            counts[0] += Double(values.count)
+            counts[0] += Double(values.filter(\.isFinite).count)
             return
         }
         let last = counts.count - 1
         let low = Double(minimum)
-        for value in values {
+        for value in values where value.isFinite {
             let slot = Int((Double(value) - low) / width)
             counts[slot < 0 ? 0 : (slot > last ? last : slot)] += 1
         }

@@ -143,7 +143,8 @@ public struct BiasCorrection: Technique {
         let inputName = graph.dataInputs[0].name
         var quantizedInput = samples
         if configuration.quantizeInput {
-            let encoding = Encoding(minimum: samples.floats.min() ?? 0, maximum: samples.floats.max() ?? 0,
+            let range = FiniteRange.of(samples.floats)
+            let encoding = Encoding(minimum: range.0 > range.1 ? 0 : range.0, maximum: range.0 > range.1 ? 0 : range.1,
                                     bitwidth: configuration.activationBits, symmetric: configuration.activationSymmetric)
             FakeQuantization.apply(&quantizedInput, encoding)
         }
