@@ -50,7 +50,8 @@ let package = Package(
             swiftSettings: optimizedSettings + [.swiftLanguageMode(.v5)]),
         .executableTarget(name: "ptq-bench", dependencies: ["PTQEngine"], swiftSettings: optimizedSettings),
         .testTarget(
-            name: "PTQEngineTests", dependencies: ["PTQEngine", "ONNXProto"],
+            name: "PTQEngineTests",
+            dependencies: ["PTQEngine", "ONNXProto", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             exclude: ["Fixtures"], swiftSettings: optimizedSettings),
         .testTarget(
             name: "PTQShellTests", dependencies: ["PTQShell", "PTQEngine"],

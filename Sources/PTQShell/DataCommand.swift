@@ -14,9 +14,10 @@ enum DataCommand {
             OptionSpec("--std", value: "S,...", help: "per-channel std divided by after the mean"),
             OptionSpec("--key", value: "KEY", help: ".npz array holding the samples (default x or inputs)"),
             OptionSpec("--labels-key", value: "KEY", help: ".npz array holding the labels (default y or labels)"),
+            OptionSpec("--allow-nonfinite", help: "accept NaN and infinite values (calibration skips them)"),
         ],
         summary: "attach input samples (NCHW) and optional integer labels",
-        discussion: "Samples must match the model input's C×H×W. uint8 samples become x*S, then (x-mean)/std.",
+        discussion: "Samples must match the model input's C×H×W. uint8 samples become x*S, then (x-mean)/std. Samples holding NaN or infinity are refused (with how many and where the first is) unless --allow-nonfinite is given.",
         examples: ["data eval.npy --labels eval_labels.npy --for evaluation", "data mnist.npz --limit 512 --for calibration"],
         changesState: true
     ) { session, arguments, output in
@@ -41,7 +42,15 @@ enum DataCommand {
             samples = Batching.slice(samples, 0..<limit)
             if let current = labels, current.count > limit { labels = Batching.slice(current, 0..<limit) }
         }
+        guard samples.rank >= 1 else {
+            throw PTQError.invalidData(file: path, problem: "holds a single value (shape []); expected samples with a batch axis, N×C×H×W")
+        }
         samples = try normalize(samples, arguments)
+        if !arguments.has("--allow-nonfinite"), let first = samples.floats.firstIndex(where: { !$0.isFinite }) {
+            let count = samples.floats.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+            throw PTQError.invalidData(file: path, problem:
+                "\(count) value\(count == 1 ? " is" : "s are") NaN or infinite (the first at flat index \(first), sample \(first / max(1, samples.count / max(1, samples.shape[0])))); expected finite numbers, or pass --allow-nonfinite")
+        }
         if let graph = session.graph { try checkShape(samples, graph: graph, file: path) }
         var labelValues: [Int]?
         if let labels {
@@ -76,6 +85,9 @@ enum DataCommand {
                 throw ShellError.badValue(command: "data", option: option, value: text, expected: "1 or \(channels) comma-separated numbers")
             }
             let numbers = parts.map { $0! }
+            if option == "--std", numbers.contains(where: { $0 == 0 || !$0.isFinite }) {
+                throw ShellError.badValue(command: "data", option: option, value: text, expected: "non-zero finite numbers")
+            }
             for index in values.indices {
                 let channel = (index / plane) % channels
                 values[index] = apply(values[index], numbers.count == 1 ? numbers[0] : numbers[channel])

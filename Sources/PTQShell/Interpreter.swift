@@ -28,9 +28,11 @@ public final class Interpreter {
     /// or through others, is refused with this chain instead of recursing until the stack runs out.
     private var scriptChain: [String] = []
 
-    public init(session: Session = Session(), write: @escaping (String) -> Void, writeError: @escaping (String) -> Void) {
+    /// `table` is the command table; tests pass a modified one (to inject failures).
+    public init(session: Session = Session(), table: [CommandSpec] = Commands.table,
+                write: @escaping (String) -> Void, writeError: @escaping (String) -> Void) {
         self.session = session
-        self.table = Commands.table
+        self.table = table
         self.write = write
         self.writeError = writeError
     }

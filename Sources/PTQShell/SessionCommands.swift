@@ -22,6 +22,10 @@ enum SessionCommands {
         session.checkpointOrder = []
         session.setCheckpoint("loaded", graph)
         output.line("loaded \(displayPath(path, session)): \(graph.nodes.count) nodes, \(WeightLayer.all(in: graph).count) weight layers, opset \(graph.opsetVersion)")
+        let nonFinite = graph.nonFiniteConstants()
+        if let first = nonFinite.first {
+            output.line("warning: \(nonFinite.count) constant\(nonFinite.count == 1 ? "" : "s") hold NaN or infinite values (first '\(first.name)': \(first.count)); calibration skips such values")
+        }
     }
 
     static let info = CommandSpec(

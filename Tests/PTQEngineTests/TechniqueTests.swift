@@ -28,8 +28,9 @@ import Testing
         let biasName = graph.nodes[0].inputs[2]
         #expect(graph.initializers[biasName]!.floats == [-1.5, -1])
         #expect(graph.nodes.map(\.opType) == ["Conv"])
-        #expect(graph.nodes[0].outputs == ["c"])
-        #expect(graph.outputs[0].name == "c")
+        // The BN's output was the graph output: the folded layer now writes it, so the name survives export.
+        #expect(graph.nodes[0].outputs == ["y"])
+        #expect(graph.outputs[0].name == "y")
         #expect(graph.foldedStatistics["conv"] == BatchNormStatistics(gamma: [4, 3], beta: [0.5, -1]))
         #expect(report.changed.count == 1)
     }
@@ -79,6 +80,13 @@ import Testing
         let (scaled, scaleReport) = try CrossLayerScaling().apply(relu, options: TechniqueOptions(values: ["--iterations": "5"]))
         #expect(!scaleReport.changed.isEmpty)
         #expect(relativeError(try output(scaled, x), beforeScaling) <= 1e-4)
+        // Every pass leaves a model that passes load-time validation, as a loaded one must.
+        let (absorbed, _) = try HighBiasFold().apply(scaled, options: TechniqueOptions())
+        let (corrected, _) = try BiasCorrection().apply(absorbed, options: TechniqueOptions(values: ["--mode": "analytical"]))
+        for pass in [folded, relu, scaled, absorbed, corrected] {
+            try pass.validate()
+            _ = try Executor(graph: pass).inferShapes()
+        }
     }
 
     @Test func pairScalingLiteral() throws {

@@ -15,7 +15,13 @@ public enum NumpyArchive {
         }
         var data = Data()
         do {
-            _ = try zip.extract(entry, skipCRC32: false) { data.append($0) }
+            // This form of extract computes the CRC-32 but leaves the comparison to the caller.
+            let checksum = try zip.extract(entry, skipCRC32: false) { data.append($0) }
+            guard checksum == entry.checksum else {
+                throw PTQError.invalidData(file: path, problem: "cannot extract '\(key)': its CRC-32 checksum does not match its bytes (the archive is corrupt)")
+            }
+        } catch let error as PTQError {
+            throw error
         } catch {
             let reason = "\(error)".lowercased().contains("crc")
                 ? "its CRC-32 checksum does not match its bytes (the archive is corrupt)"

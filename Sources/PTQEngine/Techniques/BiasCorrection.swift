@@ -56,7 +56,11 @@ public struct BiasCorrection: Technique {
             if list.count == 1 { FakeQuantization.apply(&weight, list[0]) } else { FakeQuantization.apply(&weight, perChannel: list, axis: axes[name]!) }
             quantizedGraph.initializers[name] = weight
         }
-        let layers = WeightLayer.all(in: graph).filter { encodings[$0.weightName] != nil }
+        let quantizedLayers = WeightLayer.all(in: graph).filter { encodings[$0.weightName] != nil }
+        let layers = quantizedLayers.filter { LayerBias.canCarry($0, in: graph) }
+        for layer in quantizedLayers where !LayerBias.canCarry(layer, in: graph) {
+            report.skipped.append("\(layer.name): a MatMul with no following Add of a per-channel constant has no bias to correct")
+        }
         // Analytical corrections first: they need no data.
         var corrections: [String: [Float]] = [:]
         if mode != "empirical" {
@@ -84,10 +88,10 @@ public struct BiasCorrection: Technique {
         }
         for layer in layers {
             guard let shift = corrections[layer.name] else { continue }
-            let biasName = layer.biasName ?? graph.uniqueName("\(layer.name).bias")
-            let old = graph.initializers[biasName]?.floats ?? [Float](repeating: 0, count: shift.count)
-            graph.setInitializer(biasName, Tensor(shape: [shift.count], floats: zip(old, shift).map { $0 - $1 }))
-            if layer.biasName == nil { graph.nodes[layer.nodeIndex].inputs = Array(graph.nodes[layer.nodeIndex].inputs.prefix(2)) + [biasName] }
+            guard LayerBias.add(shift.map { -$0 }, layer, in: &graph) else {
+                report.skipped.append("\(layer.name): its bias could not take the correction")
+                continue
+            }
             let largest = shift.map { abs($0) }.max() ?? 0
             let mean = shift.map { abs($0) }.reduce(0, +) / Float(max(1, shift.count))
             let kind = empiricalLayers.contains(layer.name) ? "empirical" : "analytical"
@@ -116,12 +120,16 @@ public struct BiasCorrection: Technique {
                 }
             }
         case "ConvTranspose":
+            // A strided ConvTranspose adds a different subset of kernel taps at each output position;
+            // on average over positions each tap lands 1/(stride_h x stride_w) of the time.
             let inputs = weight.shape[0], kernel = weight.shape[2...].reduce(1, *)
+            let strides = node.ints("strides") ?? [1, 1]
+            let share = 1 / Float(max(1, strides.reduce(1, *)))
             for i in 0..<min(inputs, expectation.count) {
                 for o in 0..<outputs {
                     var sum: Float = 0
                     for k in 0..<kernel { sum += error[(i * outputs + o) * kernel + k] }
-                    shift[o] += sum * expectation[i]
+                    shift[o] += sum * expectation[i] * share
                 }
             }
         default:  // Gemm / MatMul: [out, in] when the output axis is 0, else [in, out]
@@ -130,6 +138,10 @@ public struct BiasCorrection: Technique {
                 for i in 0..<min(inputs, expectation.count) {
                     shift[o] += error[layer.outputChannelAxis == 0 ? o * inputs + i : i * outputs + o] * expectation[i]
                 }
+            }
+            if layer.opType == "Gemm" {  // Gemm computes alpha * A * B: the weight error is scaled too
+                let alpha = node.float("alpha", default: 1)
+                shift = shift.map { $0 * alpha }
             }
         }
         return shift
@@ -165,6 +177,10 @@ public struct BiasCorrection: Technique {
                 corrections[node.name] = shift
             } else {
                 shift = analytical[node.name]!
+            }
+            guard actual.rank > axis, shift.count == actual.shape[axis] else {
+                throw PTQError.execution(node: node.name, op: node.opType,
+                    problem: "output \(describeShape(actual.shape)) does not have the \(shift.count) channels its weight gives on axis \(axis)")
             }
             ChannelScaling.add(&actual, axis: axis, values: shift.map { -$0 })
             simulatedState.values[output] = actual

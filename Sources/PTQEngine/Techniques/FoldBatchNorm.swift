@@ -75,6 +75,7 @@ public struct FoldBatchNorm: Technique {
         let tensors = node.inputs[1...4].map { graph.initializers[$0] }
         guard tensors.allSatisfy({ $0 != nil }) else { return nil }
         let (gamma, beta, mean, variance) = (tensors[0]!.asFloats, tensors[1]!.asFloats, tensors[2]!.asFloats, tensors[3]!.asFloats)
+        guard Set([gamma.count, beta.count, mean.count, variance.count]).count == 1 else { return nil }
         let epsilon = node.float("epsilon", default: 1e-5)
         let scale = zip(gamma, variance).map { $0 / sqrtf($1 + epsilon) }
         return (scale, gamma, beta, mean)
@@ -102,16 +103,23 @@ public struct FoldBatchNorm: Technique {
         guard channels == scale.count else {
             return .failure(Reason(text: "\(scale.count) BN channels but '\(layerNode.name)' has \(channels) outputs"))
         }
+        guard let oldBias = LayerBias.values(layer, in: graph) else {
+            return .failure(Reason(text: "'\(layerNode.name)' is a MatMul with no bias to fold the BatchNorm shift into"))
+        }
         ChannelScaling.scale(&weight, axis: layer.outputChannelAxis, by: scale)
-        let oldBias = layer.biasName.flatMap { graph.initializers[$0]?.asFloats } ?? [Float](repeating: 0, count: channels)
         let bias = (0..<channels).map { beta[$0] + (oldBias[$0] - mean[$0]) * scale[$0] }
         graph.initializers[layer.weightName] = weight
-        let biasName = layer.biasName ?? graph.uniqueName("\(layerNode.name).bias")
-        graph.setInitializer(biasName, Tensor(shape: [channels], floats: bias))
-        if layer.biasName == nil { graph.nodes[producerIndex].inputs = Array(graph.nodes[producerIndex].inputs.prefix(2)) + [biasName] }
+        LayerBias.set(bias, layer, in: &graph)
         let layerOutput = bn.inputs[0]
         graph.nodes.remove(at: index)
-        for output in bn.outputs where !output.isEmpty { graph.rename(tensor: output, to: layerOutput) }
+        // The BN's output name survives: when it is a graph output, the exported model keeps its name.
+        let bnOutput = bn.outputs[0]
+        if graph.outputs.contains(where: { $0.name == bnOutput }) {
+            graph.nodes[producerIndex > index ? producerIndex - 1 : producerIndex].outputs[0] = bnOutput
+            graph.rename(tensor: layerOutput, to: bnOutput)
+        } else {
+            graph.rename(tensor: bnOutput, to: layerOutput)
+        }
         graph.foldedStatistics[layerNode.name] = BatchNormStatistics(gamma: gamma, beta: beta)
         let spread = (scale.map { abs($0) }.max() ?? 0) / max(scale.map { abs($0) }.min() ?? 1, .leastNormalMagnitude)
         return .success("\(bn.name) -> \(layerNode.name) (backward; gamma/sigma spans \(ReportFormat.number(Double(spread))) across channels)")
@@ -162,12 +170,16 @@ public struct FoldBatchNorm: Technique {
                 }
             }
         }
+        if layer.opType == "Gemm" {  // Gemm computes alpha * A * B: the shift goes through alpha too
+            let alpha = layerNode.float("alpha", default: 1)
+            extraBias = extraBias.map { $0 * alpha }
+        }
+        guard LayerBias.canCarry(layer, in: graph) else {
+            return .failure(Reason(text: "forward: '\(layerNode.name)' is a MatMul with no bias to take the BatchNorm shift"))
+        }
         ChannelScaling.scale(&weight, axis: inputAxis, by: expandedScale)
         graph.initializers[layer.weightName] = weight
-        let oldBias = layer.biasName.flatMap { graph.initializers[$0]?.asFloats } ?? [Float](repeating: 0, count: outputs)
-        let biasName = layer.biasName ?? graph.uniqueName("\(layerNode.name).bias")
-        graph.setInitializer(biasName, Tensor(shape: [outputs], floats: zip(oldBias, extraBias).map { $0 + $1 }))
-        if layer.biasName == nil { graph.nodes[layerIndex].inputs = Array(graph.nodes[layerIndex].inputs.prefix(2)) + [biasName] }
+        LayerBias.add(extraBias, layer, in: &graph)
         let bnInput = bn.inputs[0]
         graph.nodes.remove(at: index)
         graph.rename(tensor: bn.outputs[0], to: bnInput)

@@ -6,7 +6,9 @@
 /// almost never clipped), c = β when nothing lies between. Then
 ///   b1 −= c,   b2 += (W2 summed over its kernel) · c  (elementwise for a depthwise layer2),   β −= c.
 /// Exact where the activation is linear on the shifted range; with zero padding in layer2 the border
-/// outputs change slightly (as in AIMET). Links without statistics or biases are skipped and reported.
+/// outputs change slightly (as in AIMET). Links without statistics or biases are skipped and reported,
+/// and so is a strided ConvTranspose as layer2: its output positions see different kernel taps, so a
+/// constant input shift is not a per-channel bias there.
 public struct HighBiasFold: Technique {
     public init() {}
     public let name = "high-bias-fold"
@@ -34,9 +36,25 @@ public struct HighBiasFold: Technique {
                     report.skipped.append("\(firstName) -> \(secondName): no kept BatchNorm statistics (apply fold-bn first)")
                     continue
                 }
-                let first = graph.node(named: firstName)!, second = graph.node(named: secondName)!
-                guard first.inputs.count > 2, !first.inputs[2].isEmpty, var bias1 = graph.initializers[first.inputs[2]] else {
+                guard let firstIndex = graph.nodes.firstIndex(where: { $0.name == firstName }),
+                      let secondIndex = graph.nodes.firstIndex(where: { $0.name == secondName }),
+                      let firstLayer = WeightLayer.make(graph.nodes[firstIndex], index: firstIndex, graph: graph),
+                      let secondLayer = WeightLayer.make(graph.nodes[secondIndex], index: secondIndex, graph: graph) else {
+                    report.skipped.append("\(firstName) -> \(secondName): not a pair of weight layers")
+                    continue
+                }
+                let second = graph.nodes[secondIndex]
+                guard firstLayer.biasName != nil, let bias1 = LayerBias.values(firstLayer, in: graph),
+                      bias1.count == statistics.beta.count else {
                     report.skipped.append("\(firstName) -> \(secondName): \(firstName) has no bias")
+                    continue
+                }
+                if second.opType == "ConvTranspose", (second.ints("strides") ?? [1, 1]).contains(where: { $0 != 1 }) {
+                    report.skipped.append("\(firstName) -> \(secondName): a strided ConvTranspose adds different kernel taps at different output positions, so a constant input shift cannot move into one bias")
+                    continue
+                }
+                guard LayerBias.canCarry(secondLayer, in: graph) else {
+                    report.skipped.append("\(firstName) -> \(secondName): \(secondName) has no bias to take the shift")
                     continue
                 }
                 let throughActivation = set.activations[link] != nil
@@ -46,6 +64,12 @@ public struct HighBiasFold: Technique {
                 let weight2 = graph.initializers[second.inputs[1]]!
                 let depthwise = LayerSets.isDepthwise(second, graph)
                 let outputs = weight2.shape[CrossLayerScaling.outputAxis(second)]
+                let inputChannels = second.opType == "ConvTranspose" ? weight2.shape[0] : weight2.shape[1]
+                guard weight2.rank == 4 || second.opType != "Conv", depthwise ? outputs == absorbed.count : inputChannels == absorbed.count,
+                      outputs == secondLayer.outputChannels(graph) else {
+                    report.skipped.append("\(firstName) -> \(secondName): \(secondName)'s weight \(describeShape(weight2.shape)) does not take \(absorbed.count) input channels")
+                    continue
+                }
                 var shift = [Float](repeating: 0, count: outputs)
                 let kernel = weight2.shape[2...].reduce(1, *)
                 for o in 0..<outputs {
@@ -60,14 +84,8 @@ public struct HighBiasFold: Technique {
                         shift[o] += sum * absorbed[i]
                     }
                 }
-                bias1.floats = zip(bias1.floats, absorbed).map { $0 - $1 }
-                graph.initializers[first.inputs[2]] = bias1
-                let biasName = second.inputs.count > 2 && !second.inputs[2].isEmpty ? second.inputs[2] : graph.uniqueName("\(secondName).bias")
-                let oldBias = graph.initializers[biasName]?.floats ?? [Float](repeating: 0, count: outputs)
-                graph.setInitializer(biasName, Tensor(shape: [outputs], floats: zip(oldBias, shift).map { $0 + $1 }))
-                if let index = graph.nodes.firstIndex(where: { $0.name == secondName }), graph.nodes[index].inputs.count < 3 || graph.nodes[index].inputs[2].isEmpty {
-                    graph.nodes[index].inputs = Array(graph.nodes[index].inputs.prefix(2)) + [biasName]
-                }
+                LayerBias.set(zip(bias1, absorbed).map { $0 - $1 }, firstLayer, in: &graph)
+                LayerBias.add(shift, secondLayer, in: &graph)
                 statistics.beta = zip(statistics.beta, absorbed).map { $0 - $1 }
                 graph.foldedStatistics[firstName] = statistics
                 let total = absorbed.reduce(0, +), count = absorbed.filter { $0 > 0 }.count

@@ -62,3 +62,16 @@ extension Graph {
         }
     }
 }
+
+extension Graph {
+    /// Float initializers holding NaN or ±inf, by name, with how many: `load` warns about them.
+    /// They are legitimate in places (an attention mask's -inf), so they do not fail validation;
+    /// calibration skips non-finite values (`FiniteRange`).
+    public func nonFiniteConstants() -> [(name: String, count: Int)] {
+        initializerOrder.compactMap { name in
+            guard let tensor = initializers[name], tensor.kind == .float else { return nil }
+            let count = tensor.floats.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+            return count > 0 ? (name, count) : nil
+        }
+    }
+}
