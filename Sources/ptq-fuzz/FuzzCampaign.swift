@@ -2,7 +2,12 @@ import Foundation
 
 /// Runs a campaign's cases in worker processes, restarting a worker after a crash or a hang, and
 /// keeps every failing case.
-struct FuzzCampaign {
+final class FuzzCampaign {
+    init(seed: UInt64, cases: Int, kinds: [FuzzKind], kindOf: @escaping (Int) -> FuzzKind, outFolder: String, timeout: Double) {
+        (self.seed, self.cases, self.kinds, self.kindOf, self.outFolder, self.timeout) = (seed, cases, kinds, kindOf, outFolder, timeout)
+    }
+    private var depth = (succeeded: 0, total: 0)
+
     struct Failure {
         var index: Int
         var kind: String  // crash, hang or unrendered
@@ -15,12 +20,15 @@ struct FuzzCampaign {
         var cases: Int
         var failures: [Failure]
         var seconds: Double
+        /// Commands that succeeded and commands run, over all cases: how far mutated inputs got.
+        var succeededCommands = 0
+        var commands = 0
 
         func count(_ kind: String) -> Int { failures.filter { $0.kind == kind }.count }
         var summary: String {
             var lines = ["ptq-fuzz seed \(seed), \(cases) cases (\(kinds.map(\.rawValue).joined(separator: ", "))) in "
                          + String(format: "%.1f", seconds) + " s: \(count("crash")) crashes, \(count("hang")) hangs, "
-                         + "\(count("unrendered")) unrendered errors"]
+                         + "\(count("unrendered")) unrendered errors; \(succeededCommands) of \(commands) commands succeeded"]
             for failure in failures {
                 lines.append("  case \(failure.index): \(failure.kind): \(failure.detail)")
             }
@@ -43,6 +51,7 @@ struct FuzzCampaign {
         let started = Date()
         var failures: [Failure] = []
         var next = 0
+        depth = (0, 0)
         while next < cases {
             let (reached, failure, unrendered) = runWorker(from: next)
             failures += unrendered
@@ -55,7 +64,8 @@ struct FuzzCampaign {
             }
         }
         failures.sort { $0.index < $1.index }
-        return Result(seed: seed, kinds: kinds, cases: cases, failures: failures, seconds: Date().timeIntervalSince(started))
+        return Result(seed: seed, kinds: kinds, cases: cases, failures: failures, seconds: Date().timeIntervalSince(started),
+                      succeededCommands: depth.succeeded, commands: depth.total)
     }
 
     /// Runs one worker from `from`; returns where it got to and the crash or hang that ended it.
@@ -91,8 +101,13 @@ struct FuzzCampaign {
                 } else if parts[0] == "done" {
                     current = nil
                     reached = index + 1
+                    if parts.count == 3 {
+                        let fields = parts[2].split(separator: " ", maxSplits: 2)
+                        let counts = fields.count > 1 ? fields[1].split(separator: "/").compactMap { Int($0) } : []
+                        if counts.count == 2 { depth.succeeded += counts[0]; depth.total += counts[1] }
+                    }
                     if parts.count == 3, parts[2].hasPrefix("unrendered") {
-                        let failure = Failure(index: index, kind: "unrendered", detail: String(parts[2].dropFirst(11)))
+                        let failure = Failure(index: index, kind: "unrendered", detail: String(parts[2].split(separator: " ", maxSplits: 2).last ?? ""))
                         keep(failure)
                         unrendered.append(failure)
                     }

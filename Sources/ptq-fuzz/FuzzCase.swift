@@ -81,13 +81,15 @@ struct FuzzCase {
     /// Runs the case's lines in-process, every line whatever the one before did (as
     /// `ptq run --keep-going`). Returns error lines that do not read as ptq's own messages: an error
     /// type nobody rendered, or a Swift value dumped as text.
-    func run(in folder: String) -> [String] {
+    /// Also returns how many lines succeeded: how deep the mutated inputs got.
+    func run(in folder: String) -> (unrendered: [String], succeeded: Int) {
         var errors: [String] = []
         let interpreter = Interpreter(session: Session(baseDirectory: folder), write: { _ in },
                                       writeError: { errors.append($0) })
-        for line in lines { _ = interpreter.execute(line) }
+        var succeeded = 0
+        for line in lines where interpreter.execute(line) == .success { succeeded += 1 }
         let unrendered = ["Error(", "Swift.", "PTQEngine.", "PTQShell.", "ZIPFoundation", "NSCocoaError",
                           "The operation could not", "Optional("]
-        return errors.filter { text in unrendered.contains { text.contains($0) } }
+        return (errors.filter { text in unrendered.contains { text.contains($0) } }, succeeded)
     }
 }

@@ -64,10 +64,11 @@ if worker {
         let outcome: String
         do {
             let fuzzCase = try FuzzCase.make(kind: kindOf(index), seed: seed, index: index, folder: folder)
-            let unrendered = fuzzCase.run(in: folder)
-            outcome = unrendered.isEmpty ? "ok" : "unrendered " + unrendered[0].replacingOccurrences(of: "\n", with: " ")
+            let (unrendered, succeeded) = fuzzCase.run(in: folder)
+            let depth = "\(succeeded)/\(fuzzCase.lines.count)"
+            outcome = unrendered.isEmpty ? "ok \(depth)" : "unrendered \(depth) " + unrendered[0].replacingOccurrences(of: "\n", with: " ")
         } catch {
-            outcome = "ok"  // the case could not be generated (an unwritable folder): nothing ran
+            outcome = "ok 0/0"  // the case could not be generated (an unwritable folder): nothing ran
         }
         print("done \(index) \(outcome)")
         fflush(stdout)

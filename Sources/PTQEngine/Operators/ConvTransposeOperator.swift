@@ -56,7 +56,8 @@ enum ConvTransposeOperator {
         let taps = outPerGroup * kernelHeight * kernelWidth
         var output = [Float](repeating: 0, count: batch * outChannels * outHeight * outWidth)
         var columns = [Float](repeating: 0, count: taps * plane)
-        w.floats.withUnsafeBufferPointer { wp in
+        // An empty input contributes nothing (and has no data pointer); the bias below still applies.
+        if x.count > 0 { w.floats.withUnsafeBufferPointer { wp in
             x.floats.withUnsafeBufferPointer { xp in
                 for image in 0..<batch {
                     for group in 0..<groups {
@@ -86,6 +87,7 @@ enum ConvTransposeOperator {
                     }
                 }
             }
+        }
         }
         if let b {
             let outPlane = outHeight * outWidth

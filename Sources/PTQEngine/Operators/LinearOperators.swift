@@ -22,6 +22,9 @@ enum LinearOperators {
         guard k == kb else {
             throw OperatorSupport.fail(node, "A \(describeShape(a.shape)) and B \(describeShape(b.shape)) do not multiply (transA \(transA ? 1 : 0), transB \(transB ? 1 : 0))")
         }
+        guard TensorLimits.elementCount([m, n]) != nil else {
+            throw OperatorSupport.fail(node, "output [\(m), \(n)] would hold more than \(TensorLimits.maximumElements) elements")
+        }
         var output = [Float](repeating: 0, count: m * n)
         var accumulate: Float = 0
         if let c = OperatorSupport.optional(inputs, 2), beta != 0 {
@@ -29,6 +32,8 @@ enum LinearOperators {
             for index in 0..<(m * n) { output[index] = beta * broadcast[index] }
             accumulate = 1
         }
+        // An empty A or B has no data pointer to hand the BLAS: the product is zero (or empty).
+        if m == 0 || n == 0 || k == 0 { return Tensor(shape: [m, n], floats: output) }
         a.floats.withUnsafeBufferPointer { ap in
             b.floats.withUnsafeBufferPointer { bp in
                 output.withUnsafeMutableBufferPointer { op in
@@ -44,6 +49,9 @@ enum LinearOperators {
     static func matmul(_ node: Node, _ inputs: [Tensor?]) throws -> Tensor {
         var a = try OperatorSupport.required(inputs, 0, node)
         var b = try OperatorSupport.required(inputs, 1, node)
+        guard a.rank >= 1, b.rank >= 1 else {
+            throw OperatorSupport.fail(node, "MatMul needs inputs of rank 1 or more; got \(describeShape(a.shape)) and \(describeShape(b.shape))")
+        }
         let promotedA = a.rank == 1, promotedB = b.rank == 1
         if promotedA { a = a.reshaped([1, a.count]) }
         if promotedB { b = b.reshaped([b.count, 1]) }
@@ -59,7 +67,14 @@ enum LinearOperators {
         guard countA == 1 || countA == batches, countB == 1 || countB == batches else {
             throw OperatorSupport.fail(node, "ptq broadcasts MatMul batch dimensions only when one side has a single batch")
         }
-        var output = [Float](repeating: 0, count: batches * m * n)
+        guard let count = TensorLimits.elementCount(batchShape + [m, n]) else {
+            throw OperatorSupport.fail(node, "output would hold more than \(TensorLimits.maximumElements) elements")
+        }
+        var output = [Float](repeating: 0, count: count)
+        var shape = batchShape + [m, n]
+        if promotedA { shape.remove(at: shape.count - 2) }
+        if promotedB { shape.removeLast() }
+        if count == 0 || k == 0 { return Tensor(shape: shape, floats: output) }
         a.floats.withUnsafeBufferPointer { ap in
             b.floats.withUnsafeBufferPointer { bp in
                 output.withUnsafeMutableBufferPointer { op in
@@ -77,9 +92,6 @@ enum LinearOperators {
                 }
             }
         }
-        var shape = batchShape + [m, n]
-        if promotedA { shape.remove(at: shape.count - 2) }
-        if promotedB { shape.removeLast() }
         return Tensor(shape: shape, floats: output)
     }
 }

@@ -71,6 +71,7 @@ enum PoolingOperators {
             throw OperatorSupport.fail(node, "output would hold more than \(TensorLimits.maximumElements) elements")
         }
         var output = [Float](repeating: 0, count: planes * outHeight * outWidth)
+        if x.count == 0 { return Tensor(shape: [x.shape[0], x.shape[1], outHeight, outWidth], floats: output) }
         let source = SendablePointer(UnsafeMutablePointer(mutating: x.floats.withUnsafeBufferPointer { $0.baseAddress! }))
         try withExtendedLifetime(x) {
             guard outHeight > 0, outWidth > 0 else { throw OperatorSupport.fail(node, "kernel does not fit the input") }
