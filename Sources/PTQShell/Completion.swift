@@ -25,7 +25,7 @@ public enum Completion {
         case .layer: pool = session.layerNames
         case .checkpoint: pool = session.checkpointOrder
         case .technique: pool = TechniqueCommands.registry.map(\.name)
-        case .settingKey: pool = ["echo", "seed", "timing", "width"]
+        case .settingKey: pool = ["echo", "timing", "width"]
         case .none: pool = []
         }
         return pool.filter { $0.hasPrefix(word) }

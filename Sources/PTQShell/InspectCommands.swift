@@ -3,14 +3,18 @@ import PTQEngine
 
 /// layers (and, with the charts, ranges).
 enum InspectCommands {
+    /// A layer whose channel ranges span this factor or more is flagged "wide".
+    static let wideSpread = 100.0
+
     static let all: [CommandSpec] = [layers, RangesCommand.spec]
 
     static let layers = CommandSpec(
         name: "layers",
-        options: [OptionSpec("--flagged", help: "only layers with outlier or dead channels"),
+        options: [OptionSpec("--flagged", help: "only flagged layers: outlier or dead channels, or a spread of 100 or more"),
                   OptionSpec("--json", value: "OUT.json", help: "also write the rows as JSON", isFile: true),
                   OptionSpec("--force", help: "overwrite OUT.json if it exists")],
-        summary: "one row per weight layer: name, op, weight shape, channel-range spread, flags"
+        summary: "one row per weight layer: name, op, weight shape, channel-range spread, flags",
+        discussion: "Spread = largest / smallest live channel range (max - min of a channel's weights), as `ranges` shows it. Flags: outlier and dead channels (see `help ranges`), \"wide\" for a spread of \(Int(wideSpread)) or more (per-tensor 8-bit quantization then leaves the narrowest channels a handful of levels), bn-folded."
     ) { session, arguments, output in
         let graph = try session.requireGraph("layers")
         var rows: [[String]] = []
@@ -20,8 +24,10 @@ enum InspectCommands {
             var flags: [String] = []
             if statistics.outlierCount > 0 { flags.append("\(statistics.outlierCount) outlier") }
             if statistics.deadCount > 0 { flags.append("\(statistics.deadCount) dead") }
+            let wide = statistics.spread >= wideSpread
+            if wide { flags.append("wide") }
             if graph.foldedStatistics[layer.name] != nil { flags.append("bn-folded") }
-            if arguments.has("--flagged") && statistics.outlierCount + statistics.deadCount == 0 { continue }
+            if arguments.has("--flagged") && statistics.outlierCount + statistics.deadCount == 0 && !wide { continue }
             let shape = graph.initializers[layer.weightName]!.shape
             rows.append([layer.name, layer.opType, describeShape(shape), Format.fixed(statistics.spread, 1), flags.joined(separator: ", ")])
             json.append(["name": layer.name, "op": layer.opType, "weight_shape": shape, "spread": statistics.spread,
@@ -82,6 +88,16 @@ enum RangesCommand {
         examples: ["ranges --all", "ranges conv1 --sort", "ranges conv1 --vs folded"]
     ) { session, arguments, output in
         let graph = try session.requireGraph("ranges")
+        // Options that belong to another view are errors, not silently ignored.
+        let views: [(String, Bool, [String])] = [
+            ("--activations", arguments.has("--activations"), ["--all", "--sort", "--vs", "--width"]),
+            ("--all", arguments.has("--all") || arguments.positional(0) == nil, ["--sort", "--vs"]),
+        ]
+        for (view, active, excluded) in views where active {
+            if let clash = excluded.first(where: { arguments.has($0) || arguments[$0] != nil }) {
+                throw ShellError.other("ranges: \(clash) does not apply to \(view == "--all" && !arguments.has("--all") ? "the all-layers summary (name a LAYER)" : view)")
+            }
+        }
         let width = try arguments.integer("--width", command: "ranges", range: 40...400) ?? session.settings.width
         if arguments.has("--activations") {
             guard let state = try QuantizeCommands.currentSimulation(&session, command: "ranges", output: &output) else {

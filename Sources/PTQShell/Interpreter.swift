@@ -71,6 +71,13 @@ public final class Interpreter {
             } else {
                 var copy = session
                 let before = session.graph
+                let started = DispatchTime.now()
+                defer {
+                    if session.settings.timing || copy.settings.timing {
+                        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+                        output.line("time: \(Format.fixed(seconds, 3)) s")
+                    }
+                }
                 try spec.handler(&copy, arguments, &output)
                 if spec.changesState, spec.recordsUndo, let before, copy.graph != before, copy.undoStack.last != before {
                     copy.pushUndo(before)

@@ -19,6 +19,11 @@ enum ModelSummary {
         row("parameters", "\(grouped(parameters)) in \(layers.count) weight layers (\(String(format: "%.2f", Double(parameters) * 4 / 1_000_000)) MB as float32)")
         if !graph.foldedStatistics.isEmpty { row("bn stats", "kept for \(graph.foldedStatistics.count) folded layers") }
         row("data", dataLine(session))
+        let quantization = session.quantizationConfiguration.map { configuration -> String in
+            let calibrated = session.quantization.map { $0.calibratedGraph == graph ? "calibrated" : "recalibrates at its next use (model changed)" }
+            return configuration.summary + "; " + (calibrated ?? "not calibrated yet")
+        }
+        row("quantize", quantization ?? "off (FP32)")
         return lines.joined(separator: "\n") + "\n"
     }
 

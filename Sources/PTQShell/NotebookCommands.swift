@@ -35,7 +35,7 @@ enum NotebookCommands {
         name: "save", arguments: [ArgumentSpec("FILE.ptq", isFile: true)],
         options: [OptionSpec("--force", help: "overwrite FILE.ptq if it exists")],
         summary: "write the commands that built this state as a replayable script",
-        discussion: "Failed commands and meta commands (help, history, save, transcript) are left out; file paths are rewritten relative to FILE.ptq so the script replays from any folder.",
+        discussion: "Failed commands and meta commands (help, history, save, transcript) are left out; file paths are rewritten relative to FILE.ptq so the script replays from any folder. A command that wrote a file is saved with --force: the file is the session's own output, so the script replays twice.",
         isMeta: true
     ) { session, arguments, output in
         let path = session.resolve(arguments.positionals[0])
@@ -43,7 +43,10 @@ enum NotebookCommands {
         var lines = ["# ptq script saved from a session"]
         for cell in session.cells where cell.succeeded && !cell.isMeta {
             guard let spec = Commands.table.first(where: { $0.name == cell.words.first }) else { continue }
-            lines.append(scriptLine(spec: spec, words: cell.words, relativeTo: folder))
+            var words = cell.words
+            // The session wrote this file itself: replaying the script must be allowed to write it again.
+            if spec.options.contains(where: { $0.name == "--force" }) && !words.contains("--force") { words.append("--force") }
+            lines.append(scriptLine(spec: spec, words: words, relativeTo: folder))
         }
         try writeAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: path, overwrite: arguments.has("--force"))
         output.line("saved \(lines.count - 1) commands to \(SessionCommands.displayPath(path, session))")

@@ -3,7 +3,7 @@ import PTQEngine
 
 /// quantize, eval, sqnr, expect.
 enum QuantizeCommands {
-    static let all: [CommandSpec] = [quantize, EvaluateCommands.eval, EvaluateCommands.sqnr, EvaluateCommands.expect]
+    static let all: [CommandSpec] = [quantize, EvalCommand.eval, EvaluateCommands.sqnr, EvalCommand.expect]
 
     static let quantize = CommandSpec(
         name: "quantize", arguments: [ArgumentSpec("off", optional: true)],

@@ -14,7 +14,6 @@ public struct AttachedData: Sendable {
 /// Settings changed with `set`.
 public struct Settings: Sendable, Equatable {
     public var width: Int = 100
-    public var seed: UInt64 = 0
     public var echo: Bool = false
     public var timing: Bool = false
 }

@@ -37,15 +37,15 @@ enum SessionCommands {
 
     static let infer = CommandSpec(
         name: "infer", arguments: [ArgumentSpec("INPUT.npy", isFile: true)],
-        options: [OptionSpec("--out", value: "OUTPUT.npy", help: "where to write the first model output", isFile: true),
+        options: [OptionSpec("--out", value: "OUTPUT.npy", help: "write the first model output there (without it: shape and top classes only)", isFile: true),
                   OptionSpec("--batch", value: "N", help: "samples per batch (default 32)"),
                   OptionSpec("--scale", value: "S", help: "uint8 input becomes x*S (default 1/255)"),
                   OptionSpec("--force", help: "overwrite OUTPUT.npy if it exists")],
-        summary: "run the current model (quantized if quantization is on) on INPUT.npy and write its output",
-        examples: ["infer samples.npy --out logits.npy"]
+        summary: "run the current model (quantized if quantization is on) on INPUT.npy; print or write its output",
+        discussion: "Without --out, prints the output's shape and, for the first 8 samples, the index of the largest value (the top class of a classifier).",
+        examples: ["infer samples.npy --out logits.npy", "infer samples.npy"]
     ) { session, arguments, output in
         let graph = try session.requireGraph("infer")
-        guard let out = arguments["--out"] else { throw ShellError.missingValue(command: "infer", option: "--out", expected: "OUTPUT.npy") }
         let inputPath = session.resolve(arguments.positionals[0])
         // uint8 input becomes x/255 (or x*S with --scale), as with `data`.
         let samples = try DataCommand.normalize(try NumpyFile.read(path: inputPath), arguments)
@@ -58,6 +58,19 @@ enum SessionCommands {
         let results = try Batching.run(executor, samples: samples, batchSize: batch, isCancelled: session.isCancelled)
         let name = graph.outputs[0].name
         guard let result = results[name] else { throw ShellError.other("infer: the model produced no output '\(name)'") }
+        guard let out = arguments["--out"] else {
+            output.line("\(name) \(describeShape(result.shape)) for \(samples.shape[0]) samples (--out OUTPUT.npy writes it)")
+            let rows = result.shape.first ?? 0
+            if rows > 0, result.kind == .float, result.count % rows == 0 {
+                let width = result.count / rows
+                let tops = (0..<min(rows, 8)).map { row -> String in
+                    let slice = result.floats[(row * width)..<((row + 1) * width)]
+                    return String((slice.indices.max { slice[$0] < slice[$1] } ?? row * width) - row * width)
+                }
+                output.line("largest value at index, first \(tops.count) samples: \(tops.joined(separator: " "))")
+            }
+            return
+        }
         let outPath = session.resolve(out)
         try NumpyFile.write(result, to: outPath, overwrite: arguments.has("--force"))
         output.line("wrote \(displayPath(outPath, session)): \(name) \(describeShape(result.shape)) for \(samples.shape[0]) samples")
@@ -71,8 +84,12 @@ enum SessionCommands {
     ) { session, arguments, output in
         let graph = try session.requireGraph("checkpoint")
         let name = arguments.positionals[0]
+        guard name != "loaded" else {
+            throw ShellError.other("checkpoint: 'loaded' is the model as loaded (eval's reference); choose another name")
+        }
+        let replacing = session.checkpoints[name] != nil
         session.setCheckpoint(name, graph)
-        output.line("checkpoint '\(name)' saved")
+        output.line(replacing ? "checkpoint '\(name)' replaced with the current state" : "checkpoint '\(name)' saved")
     }
 
     static let restore = CommandSpec(
@@ -100,8 +117,9 @@ enum SessionCommands {
 
     static let set = CommandSpec(
         name: "set", arguments: [ArgumentSpec("KEY", completion: .settingKey), ArgumentSpec("VALUE")],
-        summary: "change a setting: width N, seed N, echo on|off, timing on|off",
-        examples: ["set width 120", "set echo on"]
+        summary: "change a setting: width N, echo on|off, timing on|off",
+        discussion: "width: columns of charts (40 to 400). echo: print each command before its output (as `ptq run --echo`). timing: print each command's wall time after its output (varies from run to run: leave it off in golden scripts). No technique samples at random yet, so there is no seed to set.",
+        examples: ["set width 120", "set echo on", "set timing on"]
     ) { session, arguments, output in
         let key = arguments.positionals[0], value = arguments.positionals[1]
         func onOff() throws -> Bool {
@@ -114,13 +132,10 @@ enum SessionCommands {
                 throw ShellError.badValue(command: "set", option: "width", value: value, expected: "an integer in 40...400")
             }
             session.settings.width = width
-        case "seed":
-            guard let seed = UInt64(value) else { throw ShellError.badValue(command: "set", option: "seed", value: value, expected: "a non-negative integer") }
-            session.settings.seed = seed
         case "echo": session.settings.echo = try onOff()
         case "timing": session.settings.timing = try onOff()
         default:
-            let keys = ["width", "seed", "echo", "timing"]
+            let keys = ["width", "echo", "timing"]
             throw ShellError.badValue(command: "set", option: "KEY", value: key,
                                       expected: "one of \(keys.joined(separator: ", "))" + (nearest(key, in: keys).map { " (did you mean '\($0)'?)" } ?? ""))
         }

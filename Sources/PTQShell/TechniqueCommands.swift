@@ -9,12 +9,25 @@ enum TechniqueCommands {
 
     static func technique(named name: String) -> (any Technique)? { registry.first { $0.name == name } }
 
+    /// `apply`'s options: every option some technique declares, with the techniques that take it.
+    static let techniqueOptions: [OptionSpec] = {
+        var names: [String] = []
+        var byName: [String: (value: String?, help: String, takers: [String])] = [:]
+        for technique in registry {
+            for (name, value, help) in technique.options {
+                if byName[name] == nil { names.append(name); byName[name] = (value, help, []) }
+                byName[name]!.takers.append(technique.name)
+            }
+        }
+        return names.map { name in
+            let entry = byName[name]!
+            return OptionSpec(name, value: entry.value, help: "\(entry.takers.joined(separator: ", ")): \(entry.help)")
+        }
+    }()
+
     static let apply = CommandSpec(
         name: "apply", arguments: [ArgumentSpec("TECHNIQUE", completion: .technique)],
-        options: [OptionSpec("--all", help: "relu6-to-relu: replace every ReLU6"),
-                  OptionSpec("--iterations", value: "N", help: "cle: at most N sweeps until scales converge"),
-                  OptionSpec("--mode", value: "empirical|analytical|hybrid", help: "bias-correction mode (default empirical)"),
-                  OptionSpec("--samples", value: "N", help: "bias-correction: calibration samples (default 512)")],
+        options: techniqueOptions,
         summary: "run one technique on the current model and print its report",
         discussion: "`techniques` lists them; `help TECHNIQUE` prints a technique's specification.",
         examples: ["apply fold-bn", "apply cle --iterations 10"], changesState: true
@@ -25,6 +38,11 @@ enum TechniqueCommands {
             throw ShellError.badValue(command: "apply", option: "TECHNIQUE", value: name,
                                       expected: registry.map(\.name).joined(separator: ", ")
                                         + (nearest(name, in: registry.map(\.name)).map { " (did you mean '\($0)'?)" } ?? ""))
+        }
+        let accepted = Set(technique.options.map(\.0))
+        if let stray = (Array(arguments.flags) + Array(arguments.values.keys)).sorted().first(where: { !accepted.contains($0) }) {
+            let takes = accepted.isEmpty ? "takes no options" : "takes \(accepted.sorted().joined(separator: ", "))"
+            throw ShellError.other("apply: \(technique.name) \(takes), not \(stray)")
         }
         let options = TechniqueOptions(flags: arguments.flags, values: arguments.values, samples: session.calibrationData?.samples,
                                        configuration: session.quantizationConfiguration, isCancelled: session.isCancelled)

@@ -6,8 +6,8 @@ import PTQShell
 let version = "ptq 0.1.0"
 let usage = """
 usage: ptq                                  interactive shell (reads a script from stdin when it is not a terminal)
-       ptq run FILE.ptq [--keep-going] [--transcript OUT.md] [--echo]
-       ptq -c 'CMD; CMD; ...'
+       ptq run FILE.ptq [--keep-going] [--transcript OUT.md [--force]] [--echo]
+       ptq -c 'CMD; CMD; ...' [--keep-going] [--echo]
        ptq --help | --version | --reference
 options: --width N   output width (default: the terminal's, else 100)
 
@@ -63,12 +63,20 @@ case "--reference":
     writeOut(Commands.markdownReference)
     exit(0)
 case "-c":
-    guard arguments.count == 2 else { usageError("-c takes one argument: the commands") }
-    let interpreter = makeInterpreter()
-    let result = interpreter.runLines(Lexer.splitCommands(arguments[1]), file: nil, keepGoing: false)
+    guard arguments.count >= 2 else { usageError("-c takes one argument: the commands") }
+    var keepGoing = false, echo = false
+    for option in arguments.dropFirst(2) {
+        switch option {
+        case "--keep-going": keepGoing = true
+        case "--echo": echo = true
+        default: usageError("unexpected argument '\(option)' after -c's commands")
+        }
+    }
+    let interpreter = makeInterpreter(echo: echo)
+    let result = interpreter.runLines(Lexer.splitCommands(arguments[1]), file: nil, keepGoing: keepGoing)
     exit(result.succeeded ? 0 : 1)
 case "run":
-    var keepGoing = false, echo = false
+    var keepGoing = false, echo = false, force = false
     var transcriptPath: String?
     var scriptPath: String?
     var index = 1
@@ -76,6 +84,7 @@ case "run":
         switch arguments[index] {
         case "--keep-going": keepGoing = true
         case "--echo": echo = true
+        case "--force": force = true
         case "--transcript":
             guard index + 1 < arguments.count else { usageError("--transcript needs a file") }
             transcriptPath = arguments[index + 1]
@@ -87,6 +96,10 @@ case "run":
         index += 1
     }
     guard let scriptPath else { usageError("run needs a script file") }
+    if let transcriptPath, !force, FileManager.default.fileExists(atPath: transcriptPath) {
+        writeErr("ptq: \(transcriptPath) exists; add --force to overwrite it\n")
+        exit(2)
+    }
     guard let text = try? String(contentsOfFile: scriptPath, encoding: .utf8) else {
         writeErr("ptq: cannot read script \(scriptPath)\n")
         exit(2)

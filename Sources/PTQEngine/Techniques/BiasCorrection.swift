@@ -88,6 +88,11 @@ public struct BiasCorrection: Technique {
         }
         for layer in layers {
             guard let shift = corrections[layer.name] else { continue }
+            let bias = LayerBias.values(layer, in: graph) ?? []
+            if shift.allSatisfy({ abs($0) <= 1e-6 * max(1, bias.map { abs($0) }.max() ?? 0) }) {
+                report.unchanged.append("\(layer.name): its quantized weights move the outputs by less than float noise")
+                continue
+            }
             guard LayerBias.add(shift.map { -$0 }, layer, in: &graph) else {
                 report.skipped.append("\(layer.name): its bias could not take the correction")
                 continue

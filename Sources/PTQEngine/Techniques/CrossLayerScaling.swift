@@ -38,33 +38,57 @@ public struct CrossLayerScaling: Technique {
         var report = TechniqueReport(technique: name)
         let sets = LayerSets.find(graph)
         guard !sets.isEmpty else {
-            report.notes.append("no Conv->Conv pairs or Conv->Depthwise->Conv triplets (a ReLU6 between layers blocks them: apply relu6-to-relu)")
+            report.notes.append("no Conv->Conv pairs or Conv->Depthwise->Conv triplets: \(Self.blocker(graph))")
             return (graph, report)
         }
         let sweeps = Int(options.values["--iterations"] ?? "1") ?? 1
         let before = sets.map { spread(graph, $0.layers[0]) }
         var used = 0
+        var largestScale = [Float](repeating: 0, count: sets.count)
         for _ in 0..<max(1, sweeps) {
             used += 1
             var largestChange: Float = 0
-            for set in sets { largestChange = max(largestChange, scale(&graph, set)) }
-            if largestChange <= 1e-6 { break }
+            for (index, set) in sets.enumerated() {
+                let change = scale(&graph, set)
+                largestScale[index] = max(largestScale[index], change)
+                largestChange = max(largestChange, change)
+            }
+            if largestChange <= Self.noise { break }
         }
-        for (set, spreadBefore) in zip(sets, before) {
-            let after = set.layers.dropLast().map { spread(graph, $0) }
-            report.changed.append(set.layers.joined(separator: " -> ")
-                + " (output-range spread of \(set.layers[0]): \(ReportFormat.number(spreadBefore)) -> \(ReportFormat.number(after[0])))")
+        for (index, (set, spreadBefore)) in zip(sets, before).enumerated() {
+            let chain = set.layers.joined(separator: " -> ")
+            guard largestScale[index] > Self.noise else {
+                report.unchanged.append("\(chain): already equalized (every scale within 1e-6 of 1)")
+                continue
+            }
+            let after = spread(graph, set.layers[0])
+            report.changed.append(chain + " (channel-range spread of \(set.layers[0]), as `ranges` shows it: "
+                                  + "\(ReportFormat.number(spreadBefore)) -> \(ReportFormat.number(after)))")
         }
         report.notes.append("\(sets.count) sets, \(used) sweep\(used == 1 ? "" : "s")")
         return (graph, report)
     }
 
-    /// Largest / smallest nonzero output-channel range of a layer.
+    /// A scale within this of 1 is float noise, not a change.
+    static let noise: Float = 1e-6
+
+    /// The channel-range spread `ranges` reports (largest / smallest live max - min), so the two
+    /// commands speak of one quantity; the scaling itself uses max|W| as the paper does.
     func spread(_ graph: Graph, _ layer: String) -> Double {
-        guard let node = graph.node(named: layer) else { return 0 }
-        let ranges = Self.ranges(graph.initializers[node.inputs[1]]!, axis: Self.outputAxis(node)).filter { $0 > 0 }
-        guard let low = ranges.min(), let high = ranges.max() else { return 0 }
-        return Double(high / low)
+        guard let index = graph.nodes.firstIndex(where: { $0.name == layer }),
+              let weightLayer = WeightLayer.make(graph.nodes[index], index: index, graph: graph) else { return 0 }
+        return RangeStatistics(layer: weightLayer, graph: graph).spread
+    }
+
+    /// Why a graph has no sets, naming what actually stands between its convolutions.
+    static func blocker(_ graph: Graph) -> String {
+        if graph.nodes.contains(where: { $0.opType == "BatchNormalization" }) {
+            return "BatchNorm nodes sit between the layers: apply fold-bn first"
+        }
+        if graph.nodes.contains(where: { $0.opType == "Clip" }) {
+            return "ReLU6 (Clip) nodes sit between the layers: apply relu6-to-relu"
+        }
+        return "no convolution feeds another directly or through a Relu"
     }
 
     static func outputAxis(_ node: Node) -> Int { node.opType == "ConvTranspose" ? 1 : 0 }

@@ -84,6 +84,13 @@ public struct HighBiasFold: Technique {
                         shift[o] += sum * absorbed[i]
                     }
                 }
+                let scale = max(1, statistics.beta.map { abs($0) }.max() ?? 0)
+                if absorbed.allSatisfy({ abs($0) <= 1e-6 * scale }) {
+                    report.unchanged.append("\(firstName) -> \(secondName): " + (throughActivation
+                        ? "no channel's mean (beta) exceeds 3 sigma (|gamma|), so nothing is always above the Relu's zero"
+                        : "its BN means (beta) are already zero to float precision"))
+                    continue
+                }
                 LayerBias.set(zip(bias1, absorbed).map { $0 - $1 }, firstLayer, in: &graph)
                 LayerBias.add(shift, secondLayer, in: &graph)
                 statistics.beta = zip(statistics.beta, absorbed).map { $0 - $1 }
@@ -92,7 +99,9 @@ public struct HighBiasFold: Technique {
                 report.changed.append("\(firstName) -> \(secondName): absorbed \(count) of \(absorbed.count) channels (mean c \(ReportFormat.number(Double(total) / Double(max(1, absorbed.count)))), max \(ReportFormat.number(Double(absorbed.max() ?? 0))))")
             }
         }
-        if report.changed.isEmpty && report.skipped.isEmpty { report.notes.append("no cle sets (apply relu6-to-relu first?)") }
+        if report.changed.isEmpty && report.unchanged.isEmpty && report.skipped.isEmpty {
+            report.notes.append("no cle sets: \(CrossLayerScaling.blocker(graph))")
+        }
         return (graph, report)
     }
 }

@@ -53,7 +53,8 @@ public struct ReplaceRelu6: Technique {
                 graph.nodes[index].attributes = [:]
                 report.changed.append("\(node.name): ReLU6 -> ReLU")
             } else {
-                let reason = !fedByConv ? "its input does not come from a Conv" : "its output is not read by exactly one Conv"
+                let reason = producer?.opType == "BatchNormalization" ? "its input comes from a BatchNorm (apply fold-bn first)"
+                    : !fedByConv ? "its input does not come from a Conv" : "its output is not read by exactly one Conv"
                 report.skipped.append("\(node.name): \(reason) (use --all to replace it anyway)")
             }
         }

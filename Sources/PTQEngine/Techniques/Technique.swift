@@ -3,14 +3,18 @@
 public struct TechniqueReport: Sendable, Equatable {
     public var technique: String
     public var changed: [String] = []
+    /// Candidates the technique looked at and left as they were (or moved only by float noise), with why.
+    public var unchanged: [String] = []
     public var skipped: [String] = []
     public var notes: [String] = []
 
     public init(technique: String) { self.technique = technique }
 
     public var text: String {
-        var lines = ["\(technique): \(changed.count) changed, \(skipped.count) skipped"]
+        let unchangedCount = unchanged.isEmpty ? "" : "\(unchanged.count) unchanged, "
+        var lines = ["\(technique): \(changed.count) changed, \(unchangedCount)\(skipped.count) skipped"]
         lines += changed.map { "  changed  \($0)" }
+        lines += unchanged.map { "  unchanged  \($0)" }
         lines += skipped.map { "  skipped  \($0)" }
         lines += notes.map { "  \($0)" }
         return lines.joined(separator: "\n") + "\n"
