@@ -5,7 +5,7 @@ enum DiffCommand {
     static let spec = CommandSpec(
         name: "diff", arguments: [ArgumentSpec("A", optional: true, completion: .checkpoint), ArgumentSpec("B", optional: true, completion: .checkpoint)],
         summary: "what changed between two states (default: the previous state and the current one)",
-        discussion: "A and B name checkpoints; B defaults to the current state, A to the state before the last change.",
+        discussion: "A and B name checkpoints; B defaults to the current state, A to the state before the last change. Nodes are listed by node name (- removed, + added, ~ op changed); initializers by tensor name with a status: added, reshaped or changed (max |change| and that over max |A|); removed initializers are named.",
         examples: ["diff", "diff loaded", "diff folded loaded"]
     ) { session, arguments, output in
         let current = try session.requireGraph("diff")
@@ -47,14 +47,16 @@ enum DiffCommand {
             let oldValues = old.asFloats, newValues = new.asFloats
             let largest = zip(oldValues, newValues).map { abs($0 - $1) }.max() ?? 0
             let scale = oldValues.map { abs($0) }.max() ?? 0
-            changed.append([name, "changed", describeShape(new.shape), Format.scientific(Double(largest), 2),
-                            scale > 0 ? Format.scientific(Double(largest / scale), 2) : "-"])
+            changed.append([name, "changed", describeShape(new.shape), Format.number(largest),
+                            scale > 0 ? Format.number(largest / scale) : "-"])
         }
         let dropped = a.initializerOrder.filter { b.initializers[$0] == nil }
         if !changed.isEmpty {
-            lines.append(Table.render(headers: ["tensor", "", "shape", "max |change|", "relative"], rows: changed, rightAligned: [3, 4]).trimmed())
+            lines.append(Table.render(headers: ["initializer", "status", "shape", "max |change|", "relative"], rows: changed, rightAligned: [3, 4]).trimmed())
         }
-        if !dropped.isEmpty { lines.append("\(dropped.count) tensor\(dropped.count == 1 ? "" : "s") removed") }
+        if !dropped.isEmpty {
+            lines.append("removed initializer\(dropped.count == 1 ? "" : "s") (in A, not in B): " + dropped.joined(separator: ", "))
+        }
         var statistics = Set(a.foldedStatistics.keys).symmetricDifference(b.foldedStatistics.keys).count
         for (layer, value) in b.foldedStatistics where a.foldedStatistics[layer] != nil && a.foldedStatistics[layer] != value {
             statistics += 1

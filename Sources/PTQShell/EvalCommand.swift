@@ -83,7 +83,7 @@ enum EvalCommand {
             }
         }
         if let current, let sqnr = value["sqnr"] ?? nil, let mse = value["mse"] ?? nil {
-            text += "\(current) output vs FP32 (\(reference)): SQNR \(Format.fixed(sqnr, 2)) dB, MSE \(Format.scientific(mse))\n"
+            text += "\(current) output vs FP32 (\(reference)): SQNR \(Format.fixed(sqnr, 2)) dB, MSE \(Format.number(mse))\n"
         }
         if current == nil {
             text += "quantization is off and the model is FP32 as \(reference == "loaded" ? "loaded" : "in checkpoint '\(reference)'")\n"

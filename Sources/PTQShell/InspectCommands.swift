@@ -29,7 +29,7 @@ enum InspectCommands {
             if graph.foldedStatistics[layer.name] != nil { flags.append("bn-folded") }
             if arguments.has("--flagged") && statistics.outlierCount + statistics.deadCount == 0 && !wide { continue }
             let shape = graph.initializers[layer.weightName]!.shape
-            rows.append([layer.name, layer.opType, describeShape(shape), Format.fixed(statistics.spread, 1), flags.joined(separator: ", ")])
+            rows.append([layer.name, layer.opType, describeShape(shape), Format.number(statistics.spread), flags.joined(separator: ", ")])
             json.append(["name": layer.name, "op": layer.opType, "weight_shape": shape, "spread": statistics.spread,
                          "outliers": statistics.outlierCount, "dead": statistics.deadCount])
         }
@@ -50,6 +50,9 @@ enum Format {
         return text == "-" + String(format: "%.\(digits)f", 0.0) ? String(format: "%.\(digits)f", 0.0) : text
     }
     static func scientific(_ value: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)e", value) }
+    /// A number with no unit of its own, by the project's one rule (`ReportFormat`).
+    static func number(_ value: Double) -> String { ReportFormat.number(value) }
+    static func number(_ value: Float) -> String { ReportFormat.number(Double(value)) }
 }
 
 /// Plain text tables with aligned columns.
@@ -85,7 +88,7 @@ enum RangesCommand {
         range exceeds Q3 + 1.5 IQR of those ratios (AIMET's rule). Spread = largest / smallest live range: what \
         per-tensor quantization suffers from.
         """,
-        examples: ["ranges --all", "ranges conv1 --sort", "ranges conv1 --vs folded"]
+        examples: ["ranges --all", "ranges /features/features.8/conv/conv.3/Conv --sort", "ranges /features/features.8/conv/conv.3/Conv --vs folded"]
     ) { session, arguments, output in
         let graph = try session.requireGraph("ranges")
         // Options that belong to another view are errors, not silently ignored.
@@ -120,8 +123,8 @@ enum RangesCommand {
             }
             let rows = names.map { name -> [String] in
                 let encoding = state.activationEncodings[name]!
-                return [name, Format.scientific(Double(encoding.minimum)), Format.scientific(Double(encoding.maximum)),
-                        Format.scientific(Double(encoding.scale)), "\(encoding.offset)"]
+                return [name, Format.number(encoding.minimum), Format.number(encoding.maximum),
+                        Format.number(encoding.scale), "\(encoding.offset)"]
             }
             output.write(Table.render(headers: ["tensor", "min", "max", "scale", "offset"], rows: rows, rightAligned: [1, 2, 3, 4]))
             return

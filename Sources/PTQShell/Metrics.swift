@@ -32,6 +32,6 @@ enum Metrics {
 
     /// A value as `expect` prints it: two decimals and the unit.
     static func show(_ value: Double, _ metric: Metric) -> String {
-        metric.name == "mse" ? Format.scientific(value) : Format.fixed(value, metric.name == "samples" ? 0 : 2) + metric.unit
+        metric.name == "mse" ? Format.number(value) : Format.fixed(value, metric.name == "samples" ? 0 : 2) + metric.unit
     }
 }

@@ -50,9 +50,9 @@ final class LibEditLineEditor: LineEditor {
             let line = rl_line_buffer.map { String(cString: $0) } ?? ""
             let prefix = String(line.utf8.prefix(Int(start))) ?? ""
             pendingCompletions = completionProvider?(prefix, word) ?? []
-            let wantsFiles = pendingCompletions == ["<file>"]
-            if wantsFiles { return nil }  // let libedit complete file names
             rl_attempted_completion_over = 1
+            // A folder completes with its "/" and no space, so the next Tab goes inside it.
+            rl_completion_append_character = pendingCompletions.count == 1 && pendingCompletions[0].hasSuffix("/") ? 0 : 32
             return rl_completion_matches(text) { _, state in
                 if state == 0 { completionIndex = 0 }
                 guard completionIndex < pendingCompletions.count else { return nil }

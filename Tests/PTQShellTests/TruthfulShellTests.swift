@@ -55,4 +55,29 @@ import PTQEngine
         #expect(interpreter.execute("apply cle --mode hybrid") == .failure)
         #expect(box.text.contains("cle takes --iterations, not --mode"))
     }
+
+    @Test func completionOffersFoldersFilesAndOptionValues() {
+        let interpreter = shell(TextBox())
+        #expect(Completion.candidates(interpreter: interpreter, linePrefix: "data ", word: "mod") == ["models/"])
+        #expect(Completion.candidates(interpreter: interpreter, linePrefix: "data ", word: "models/calibration.n") == ["models/calibration.npy"])
+        #expect(Completion.candidates(interpreter: interpreter, linePrefix: "data x.npy --for ", word: "cal") == ["calibration"])
+        #expect(Completion.candidates(interpreter: interpreter, linePrefix: "apply bias-correction --mode ", word: "")
+                == ["empirical", "analytical", "hybrid"])
+        #expect(Completion.candidates(interpreter: interpreter, linePrefix: "quantize --scheme ", word: "p") == ["percentile"])
+    }
+
+    /// Every layer name in help's examples exists in the bundled model.
+    @Test func helpExamplesNameRealLayers() throws {
+        let box = TextBox()
+        let interpreter = shell(box)
+        #expect(interpreter.execute("load models/mnist_mobilenet.onnx") == .success)
+        let layers = Set(interpreter.session.layerNames)
+        for spec in Commands.table {
+            for example in spec.examples {
+                for word in example.split(separator: " ") where word.hasPrefix("/") {
+                    #expect(layers.contains(String(word)), "help \(spec.name): '\(word)' is not a layer of the bundled model")
+                }
+            }
+        }
+    }
 }

@@ -198,13 +198,3 @@ public enum ChannelScaling {
         }
     }
 }
-
-/// Compact number formatting for reports.
-public enum ReportFormat {
-    public static func number(_ value: Double) -> String {
-        if value.isNaN { return "nan" }
-        if value.isInfinite { return value > 0 ? "inf" : "-inf" }
-        if value != 0 && (abs(value) >= 1e5 || abs(value) < 1e-3) { return String(format: "%.3e", value) }
-        return String(format: "%.4g", value)
-    }
-}

@@ -5,9 +5,11 @@ import PTQEngine
 /// terminal queries inside, so transcripts are reproducible.
 ///
 /// One row per output channel: the channel's [min, max] as a bar of `=` on an axis shared by the
-/// whole layer (and by the `--vs` checkpoint), `|` at zero, `*` at the mean; `!` marks an outlier,
-/// `x` a dead channel. Channels that do not fit are grouped (compact mode): a row then covers
-/// several consecutive channels and shows their union.
+/// whole layer (and by the `--vs` checkpoint, unless the two extents differ more than tenfold: then
+/// each state has its own axis), `|` at zero, `*` at the mean; `!` marks an outlier, `x` a dead
+/// channel. Labels, bars and numbers sit in fixed columns for the whole chart. Channels that do not
+/// fit are grouped: a row then covers several channels (consecutive ones, or ranks when sorted) and
+/// shows their union.
 public enum RangeChart {
     public static let maximumRows = 48
 
@@ -21,34 +23,62 @@ public enum RangeChart {
                               width: Int, sort: Bool = false) -> String {
         var order = Array(current.channels.indices)
         if sort { order.sort { current.channels[$0].range > current.channels[$1].range || (current.channels[$0].range == current.channels[$1].range && $0 < $1) } }
-        let all = current.channels + (versus?.channels ?? [])
-        let low = min(0, all.map(\.minimum).min() ?? 0), high = max(0, all.map(\.maximum).max() ?? 0)
+        let states = [current, versus].compactMap { $0 }
+        let extents = states.map { state in
+            (min(0, state.channels.map(\.minimum).min() ?? 0), max(0, state.channels.map(\.maximum).max() ?? 0))
+        }
+        // One shared axis shows the change in scale directly, but when the states' extents differ
+        // more than tenfold the smaller one would collapse to a dot: each state then gets its own axis.
+        let spans = extents.map { Double($0.1 - $0.0) }
+        let separateAxes = states.count == 2 && (spans.max() ?? 0) > 10 * max(spans.min() ?? 0, .leastNormalMagnitude)
+        let shared = (extents.map(\.0).min() ?? 0, extents.map(\.1).max() ?? 0)
+        let axes = separateAxes ? extents : extents.map { _ in shared }
         let rowsPerChannel = versus == nil ? 1 : 2
         let groupSize = max(1, Int((Double(order.count * rowsPerChannel) / Double(maximumRows)).rounded(.up)))
-        let labelWidth = max(5, String(order.count - 1).count * (groupSize > 1 ? 2 : 1) + (groupSize > 1 ? 1 : 0))
-        let barWidth = max(10, width - labelWidth - 30)
+        // Sorted groups are labelled by rank (#1-4): their channels are not adjacent.
+        func label(_ start: Int, _ group: [Int]) -> String {
+            if groupSize == 1 { return "\(group[0])" }
+            return sort ? "#\(start + 1)-\(start + group.count)" : "\(group.first!)-\(group.last!)"
+        }
+        let groupStarts = Array(stride(from: 0, to: order.count, by: groupSize))
+        let labels = groupStarts.map { start in label(start, Array(order[start..<min(order.count, start + groupSize)])) }
+        let labelWidth = max(5, (labels + [versusName ?? "was"]).map(\.count).max() ?? 5)
+        let numberWidth = 10
+        let barWidth = max(10, width - labelWidth - 2 * numberWidth - 6)
         var lines: [String] = []
-        lines.append("\(current.layer): \(current.channels.count) output channels, axis [\(Format.scientific(Double(low), 2)), \(Format.scientific(Double(high), 2))]"
-            + (groupSize > 1 ? ", \(groupSize) channels per row" : "") + (sort ? ", sorted by range" : ""))
-        lines.append(" ".padding(to: labelWidth + 1) + axisLine(low: low, high: high, width: barWidth) + "  " + "min".leftPadding(to: 10) + " " + "max".leftPadding(to: 10))
-        for start in stride(from: 0, to: order.count, by: groupSize) {
+        let axisText = zip(states.indices, axes).map { index, axis in
+            (separateAxes ? (index == 0 ? "now " : "\(versusName ?? "was") ") : "")
+                + "[\(Format.number(axis.0)), \(Format.number(axis.1))]"
+        }.joined(separator: ", ")
+        lines.append("\(current.layer): \(current.channels.count) output channels, " + (separateAxes ? "each state on its own axis: " : "axis ")
+            + axisText + (groupSize > 1 ? ", \(groupSize) channels per row" : "") + (sort ? ", sorted by range (rows by rank)" : ""))
+        lines.append(String(repeating: " ", count: labelWidth + 1) + axisLine(low: axes[0].0, high: axes[0].1, width: barWidth)
+                     + "  " + "min".leftPadding(to: numberWidth) + "  " + "max".leftPadding(to: numberWidth))
+        for (start, rowLabel) in zip(groupStarts, labels) {
             let group = Array(order[start..<min(order.count, start + groupSize)])
-            let label = groupSize == 1 ? "\(group[0])" : "\(group.first!)-\(group.last!)"
-            for (index, statistics) in [current, versus].compactMap({ $0 }).enumerated() {
-                let row = summarize(group.map { statistics.channels[$0] }, label: index == 0 ? label : (versusName ?? "was"))
+            for (index, statistics) in states.enumerated() {
+                let row = summarize(group.map { statistics.channels[$0] }, label: index == 0 ? rowLabel : (versusName ?? "was"))
+                let (low, high) = axes[index]
                 lines.append(row.label.leftPadding(to: labelWidth) + " " + bar(row, low: low, high: high, width: barWidth)
-                             + "  " + Format.scientific(Double(row.minimum), 2).leftPadding(to: 10)
-                             + " " + Format.scientific(Double(row.maximum), 2).leftPadding(to: 10) + " " + row.mark)
+                             + "  " + Format.number(row.minimum).leftPadding(to: numberWidth)
+                             + "  " + Format.number(row.maximum).leftPadding(to: numberWidth) + " " + row.mark)
             }
         }
         lines.append("")
         lines.append(contentsOf: histogram(current, width: width))
         if let versus {
-            lines.append("spread (largest/smallest live range): \(Format.fixed(current.spread, 1)) now, \(Format.fixed(versus.spread, 1)) in \(versusName ?? "the other state")")
+            lines.append("spread (largest/smallest live range): \(Format.number(current.spread)) now, \(Format.number(versus.spread)) in \(versusName ?? "the other state")")
         } else {
-            lines.append("spread (largest/smallest live range): \(Format.fixed(current.spread, 1)); \(current.outlierCount) outlier, \(current.deadCount) dead")
+            lines.append("spread (largest/smallest live range): \(Format.number(current.spread)); \(current.outlierCount) outlier, \(current.deadCount) dead")
         }
-        return lines.map { $0.trimmed() }.joined(separator: "\n") + "\n"
+        // Trailing blanks only: leading ones are the alignment.
+        return lines.map(trimmingTrailing).joined(separator: "\n") + "\n"
+    }
+
+    static func trimmingTrailing(_ line: String) -> String {
+        var text = Substring(line)
+        while text.last == " " { text = text.dropLast() }
+        return String(text)
     }
 
     static func summarize(_ channels: [RangeStatistics.Channel], label: String) -> Row {
@@ -96,7 +126,7 @@ public enum RangeChart {
             let from = pow(10, lowLog + (highLog - lowLog) * Double(slot) / Double(count))
             let to = pow(10, lowLog + (highLog - lowLog) * Double(slot + 1) / Double(count))
             let length = counts[slot] == 0 ? 0 : max(1, counts[slot] * barWidth / most)
-            lines.append("  [\(Format.scientific(from, 2)), \(Format.scientific(to, 2))] " + String(repeating: "#", count: length) + " \(counts[slot])")
+            lines.append("  [\(Format.number(from)), \(Format.number(to))] " + String(repeating: "#", count: length) + " \(counts[slot])")
         }
         return lines
     }
@@ -113,8 +143,8 @@ public enum RangeChart {
             let length = Int((log10(max(1, statistics.spread)) / largestLog * Double(barWidth)).rounded())
             let flags = (name == worst ? " <- worst" : "") + (statistics.deadCount > 0 ? " (\(statistics.deadCount) dead)" : "")
             lines.append(String(shown).padding(to: nameWidth) + "  " + String(repeating: "#", count: length).padding(to: barWidth)
-                         + "  " + Format.fixed(statistics.spread, 1).leftPadding(to: 6) + flags)
+                         + "  " + Format.number(statistics.spread).leftPadding(to: 9) + flags)
         }
-        return lines.map { $0.trimmed() }.joined(separator: "\n") + "\n"
+        return lines.map(trimmingTrailing).joined(separator: "\n") + "\n"
     }
 }
