@@ -46,6 +46,7 @@ enum ActivationOperators {
     static func clamped(_ node: Node, _ inputs: [Tensor?], low: Float, high: Float) throws -> Tensor {
         let x = try OperatorSupport.required(inputs, 0, node)
         var output = x.asFloats
+        if output.isEmpty { return Tensor(shape: x.shape, floats: []) }
         output.withUnsafeMutableBufferPointer { clamp($0.baseAddress!, count: $0.count, low: low, high: high) }
         return Tensor(shape: x.shape, floats: output)
     }

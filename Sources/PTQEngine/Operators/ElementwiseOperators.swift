@@ -61,6 +61,11 @@ enum ElementwiseOperators {
         let a = try OperatorSupport.required(inputs, 0, node)
         let b = try OperatorSupport.required(inputs, 1, node)
         let shape = a.shape == b.shape ? a.shape : try broadcastShape(a.shape, b.shape, node)
+        guard let total = TensorLimits.elementCount(shape) else {
+            throw OperatorSupport.fail(node, "output \(describeShape(shape)) would hold more than \(TensorLimits.maximumElements) elements")
+        }
+        // Empty operands have no data pointers; the result is empty too.
+        if total == 0 { return a.kind == .integer && b.kind == .integer ? Tensor(shape: shape, integers: [], onnxType: a.onnxType) : Tensor(shape: shape, floats: []) }
         let stridesA = broadcastStrides(a.shape, to: shape), stridesB = broadcastStrides(b.shape, to: shape)
         if a.kind == .integer && b.kind == .integer {
             var output = [Int64](repeating: 0, count: shape.reduce(1, *))

@@ -1,11 +1,10 @@
-/// Gather, Slice, Pad and ReduceMean: ops whose parameters moved from attributes to inputs
+/// Gather, Slice and Pad: ops whose parameters moved from attributes to inputs
 /// across opsets; both forms are read.
 enum IndexingOperators {
     static let all: [String: OperatorFunction] = [
         "Gather": { node, inputs, _ in [try gather(node, inputs)] },
         "Slice": { node, inputs, opset in [try slice(node, inputs, opset: opset)] },
         "Pad": { node, inputs, opset in [try pad(node, inputs, opset: opset)] },
-        "ReduceMean": { node, inputs, opset in [try reduceMean(node, inputs, opset: opset)] },
     ]
 
     static func gather(_ node: Node, _ inputs: [Tensor?]) throws -> Tensor {
@@ -138,26 +137,5 @@ enum IndexingOperators {
             return Tensor(shape: shape, floats: sources.map { $0 >= 0 ? x.floats[$0] : value })
         }
         return Tensor(shape: shape, integers: sources.map { $0 >= 0 ? x.integers[$0] : Int64(value) }, onnxType: x.onnxType)
-    }
-
-    static func reduceMean(_ node: Node, _ inputs: [Tensor?], opset: Int) throws -> Tensor {
-        let x = try OperatorSupport.required(inputs, 0, node)
-        let keepDims = node.int("keepdims", default: 1) != 0
-        var axes = try (OperatorSupport.axes(node, inputs, inputIndex: 1) ?? []).map { try OperatorSupport.axis($0, rank: x.rank, node) }
-        if axes.isEmpty {
-            if node.int("noop_with_empty_axes", default: 0) != 0 { return x }
-            axes = Array(0..<x.rank)
-        }
-        let reduced = Set(axes)
-        let keptShape = x.shape.enumerated().map { reduced.contains($0.offset) ? 1 : $0.element }
-        let outputStrides = ElementwiseOperators.broadcastStrides(keptShape, to: x.shape)
-        var sums = [Float](repeating: 0, count: keptShape.reduce(1, *))
-        let values = x.asFloats
-        ElementwiseOperators.forEachRun(x.shape, stridesOf(x.shape), outputStrides) { _, source, target, count, _, targetStride in
-            for index in 0..<count { sums[target + index * targetStride] += values[source + index] }
-        }
-        let divisor = Float(axes.map { x.shape[$0] }.reduce(1, *))
-        let shape = keepDims ? keptShape : x.shape.enumerated().filter { !reduced.contains($0.offset) }.map(\.element)
-        return Tensor(shape: shape, floats: sums.map { $0 / divisor })
     }
 }

@@ -1,10 +1,12 @@
 import Foundation
 
-/// BatchNormalization (inference form) and Softmax.
+/// BatchNormalization (inference form), Softmax and LogSoftmax (layer and instance normalization
+/// are in LayerNormalizationOperators.swift).
 enum NormalizationOperators {
     static let all: [String: OperatorFunction] = [
         "BatchNormalization": { node, inputs, _ in [try batchNormalization(node, inputs)] },
         "Softmax": { node, inputs, opset in [try softmax(node, inputs, opset: opset)] },
+        "LogSoftmax": { node, inputs, opset in [try softmax(node, inputs, opset: opset, logarithm: true)] },
     ]
 
     /// y = γ·(x − μ)/sqrt(σ² + ε) + β per channel (axis 1).
@@ -34,7 +36,7 @@ enum NormalizationOperators {
     }
 
     /// Opset < 13 flattens to 2-D at `axis` (default 1); opset 13+ normalizes along `axis` (default −1).
-    static func softmax(_ node: Node, _ inputs: [Tensor?], opset: Int) throws -> Tensor {
+    static func softmax(_ node: Node, _ inputs: [Tensor?], opset: Int, logarithm: Bool = false) throws -> Tensor {
         let x = try OperatorSupport.required(inputs, 0, node)
         let axis = try OperatorSupport.axis(node.int("axis", default: opset < 13 ? 1 : -1), rank: x.rank, node)
         let (outer, length, inner): (Int, Int, Int)
@@ -55,7 +57,13 @@ enum NormalizationOperators {
                     output[base + j * inner] = value
                     sum += value
                 }
-                for j in 0..<length { output[base + j * inner] /= sum }
+                if logarithm {
+                    // log softmax = x - max - log(sum exp(x - max)), from the inputs for precision.
+                    let logSum = logf(sum)
+                    for j in 0..<length { output[base + j * inner] = x.floats[base + j * inner] - largest - logSum }
+                } else {
+                    for j in 0..<length { output[base + j * inner] /= sum }
+                }
             }
         }
         return Tensor(shape: x.shape, floats: output)

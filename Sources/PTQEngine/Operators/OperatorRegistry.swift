@@ -14,6 +14,10 @@ public enum OperatorRegistry {
         for (name, function) in ShapeOperators.all { table[name] = function }
         for (name, function) in IndexingOperators.all { table[name] = function }
         for (name, function) in QuantizationOperators.all { table[name] = function }
+        for (name, function) in MathOperators.all { table[name] = function }
+        for (name, function) in LayerNormalizationOperators.all { table[name] = function }
+        for (name, function) in ReductionOperators.all { table[name] = function }
+        for (name, function) in ShapeGenerationOperators.all { table[name] = function }
         return table
     }()
 

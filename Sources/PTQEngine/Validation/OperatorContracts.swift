@@ -62,11 +62,34 @@ struct OperatorContract {
         table["Shape"] = OperatorContract(inputs: 1...1, ints: ["start", "end"])
         table["Constant"] = OperatorContract(inputs: 0...0, ints: ["value_int"], lists: ["value_ints"], floats: ["value_float"])
         table["Cast"] = OperatorContract(inputs: 1...1, ints: ["to", "saturate"])
+        for op in ["Tanh", "Exp", "Log", "Sqrt", "Erf", "Reciprocal", "Floor", "Ceil", "Round", "Softplus", "Softsign",
+                   "Neg", "Abs", "Sign", "Not"] {
+            table[op] = OperatorContract(inputs: 1...1)
+        }
+        table["Elu"] = OperatorContract(inputs: 1...1, floats: ["alpha"])
+        table["Selu"] = OperatorContract(inputs: 1...1, floats: ["alpha", "gamma"])
+        table["Gelu"] = OperatorContract(inputs: 1...1, strings: ["approximate"])
+        table["Shrink"] = OperatorContract(inputs: 1...1, floats: ["bias", "lambd"])
+        for op in ["Pow", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual"] { table[op] = OperatorContract(inputs: 2...2) }
+        for op in ["Min", "Max", "Sum", "Mean"] { table[op] = OperatorContract(inputs: 1...unbounded) }
+        table["Where"] = OperatorContract(inputs: 3...3)
+        for op in ["ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSumExp"] {
+            table[op] = table["ReduceMean"]
+        }
+        table["LogSoftmax"] = OperatorContract(inputs: 1...1, ints: ["axis"])
+        table["LayerNormalization"] = OperatorContract(inputs: 2...3, outputs: 1...3, ints: ["axis", "stash_type"], floats: ["epsilon"])
+        table["InstanceNormalization"] = OperatorContract(inputs: 3...3, floats: ["epsilon"])
+        table["ConstantOfShape"] = OperatorContract(inputs: 1...1)
+        table["Range"] = OperatorContract(inputs: 3...3)
+        table["Expand"] = OperatorContract(inputs: 2...2)
+        table["Tile"] = OperatorContract(inputs: 2...2)
         let floatInputs: [String: [Int]] = [
             "Relu": [0], "Sigmoid": [0], "HardSwish": [0], "GlobalAveragePool": [0], "GlobalMaxPool": [0],
             "LeakyRelu": [0], "HardSigmoid": [0], "PRelu": [0, 1], "Conv": [0, 1, 2], "ConvTranspose": [0, 1, 2],
             "MaxPool": [0], "AveragePool": [0], "Gemm": [0, 1, 2], "MatMul": [0, 1], "BatchNormalization": [0, 1, 2, 3, 4],
-            "Softmax": [0], "ReduceMean": [0], "QuantizeLinear": [0, 1], "DequantizeLinear": [1],
+            "Softmax": [0], "QuantizeLinear": [0, 1], "DequantizeLinear": [1], "LogSoftmax": [0],
+            "LayerNormalization": [0, 1, 2], "InstanceNormalization": [0, 1, 2], "Elu": [0], "Selu": [0], "Gelu": [0],
+            "Tanh": [0], "Exp": [0], "Log": [0], "Sqrt": [0], "Erf": [0], "Softplus": [0], "Softsign": [0],
         ]
         for (op, indices) in floatInputs { table[op]?.floatInputs = indices }
         return table
