@@ -80,6 +80,8 @@ public struct Graph: Sendable, Equatable {
     public var opsetVersion: Int
     /// BatchNorm statistics kept by fold-bn, by the layer (node name) they were folded into.
     public var foldedStatistics: [String: BatchNormStatistics]
+    /// What load-time preparation did to the exported graph (`GraphPreparation`), for `info`.
+    public var preparation: [String] = []
 
     public init(name: String = "graph", nodes: [Node], initializers: [String: Tensor] = [:],
                 initializerOrder: [String]? = nil, inputs: [ValueInfo], outputs: [ValueInfo],

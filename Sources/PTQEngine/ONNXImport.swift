@@ -5,7 +5,8 @@ import ONNXProto
 /// Reads an ONNX ModelProto into a Graph. What ptq does not interpret is kept as serialized bytes
 /// (the model envelope, each node's proto, opaque attributes) so that export writes it back.
 public enum ONNXImport {
-    public static func load(path: String) throws -> Graph {
+    /// Reads, validates and (unless `prepare` is off) prepares a model: see `GraphPreparation`.
+    public static func load(path: String, prepare: Bool = true) throws -> Graph {
         let data = try FileReading.contents(of: path, expected: "an ONNX model (.onnx)")
         let model: Onnx_ModelProto
         do {
@@ -16,7 +17,13 @@ public enum ONNXImport {
         guard model.hasGraph, !model.graph.node.isEmpty else {
             throw PTQError.invalidData(file: path, problem: "not an ONNX model (no graph or no nodes)")
         }
-        return try graph(from: model, path: path)
+        let loaded = try graph(from: model, path: path)
+        guard prepare else { return loaded }
+        do {
+            return try GraphPreparation.prepare(loaded)
+        } catch let error as PTQError {
+            throw PTQError.invalidData(file: path, problem: error.description)
+        }
     }
 
     static func graph(from model: Onnx_ModelProto, path: String) throws -> Graph {

@@ -17,6 +17,7 @@ enum ModelSummary {
         let layers = WeightLayer.all(in: graph)
         let parameters = graph.initializers.values.filter { $0.kind == .float }.map(\.count).reduce(0, +)
         row("parameters", "\(grouped(parameters)) in \(layers.count) weight layers (\(String(format: "%.2f", Double(parameters) * 4 / 1_000_000)) MB as float32)")
+        for note in graph.preparation { row("prepared", note) }
         if !graph.foldedStatistics.isEmpty { row("bn stats", "kept for \(graph.foldedStatistics.count) folded layers") }
         row("data", dataLine(session))
         let quantization = session.quantizationConfiguration.map { configuration -> String in

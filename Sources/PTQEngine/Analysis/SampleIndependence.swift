@@ -7,9 +7,11 @@
 /// moves the batch axis: elementwise ops whose other operands broadcast without a batch
 /// dimension, Conv/ConvTranspose/BatchNormalization/pools on input 0, Gemm and MatMul with the
 /// batch in A's rows, Flatten, Softmax, Concat, Split, Transpose, Squeeze, Unsqueeze, Slice, Pad and
-/// ReduceMean away from axis 0, and QuantizeLinear/DequantizeLinear. Anything else reading a batched tensor (Shape, Gather, Reshape…)
-/// makes the answer no: a Reshape's target may name the batch size, and following shape
-/// arithmetic would cost more than running such graphs whole. Every graph output must carry the
+/// ReduceMean away from axis 0, a Reshape whose constant target copies the batch (0 first), and
+/// QuantizeLinear/DequantizeLinear. Anything else reading a batched tensor (Shape, Gather, another
+/// Reshape…) makes the answer no: such a target may name the batch size, and following shape
+/// arithmetic would cost more than running such graphs whole (load-time preparation folds the usual
+/// ones away). Every graph output must carry the
 /// batch.
 enum SampleIndependence {
     static func holds(_ graph: Graph, constants: [String: Tensor]) -> Bool {
@@ -44,9 +46,11 @@ enum SampleIndependence {
         }
         switch node.opType {
         case "Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Identity", "Dropout", "Cast", "Clip",
-             "Conv", "ConvTranspose", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool":
+             "Conv", "ConvTranspose", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
+             "Tanh", "Exp", "Log", "Sqrt", "Neg", "Abs", "Erf", "Elu", "Selu", "Softplus", "Softsign", "Sign", "Reciprocal",
+             "Floor", "Ceil", "Round", "Gelu", "Shrink", "InstanceNormalization":
             return onlyFirst ? Array(repeating: r, count: node.outputs.count) : nil
-        case "PRelu", "Add", "Sub", "Mul", "Div":
+        case "PRelu", "Add", "Sub", "Mul", "Div", "Pow":
             // Batched operands must share the output's rank; the others broadcast without axis 0.
             let ranks = node.inputs.map { rank[$0] }
             let outputRank = ranks.compactMap { $0 }.max()!
@@ -65,8 +69,14 @@ enum SampleIndependence {
             return onlyFirst && r >= 2 && (constants[node.inputs[1]]?.rank ?? 3) <= 2 ? [r] : nil
         case "Flatten":
             return onlyFirst && awayFromBatch(node.int("axis", default: 1), of: r) ? [2] : nil
-        case "Softmax":
-            return onlyFirst && awayFromBatch(node.int("axis", default: 1), of: r) ? [r] : nil
+        case "Softmax", "LogSoftmax", "LayerNormalization":
+            let axis = node.int("axis", default: node.opType == "LayerNormalization" ? -1 : 1)
+            return onlyFirst && awayFromBatch(axis, of: r) ? Array(repeating: r, count: node.outputs.count) : nil
+        case "Reshape":
+            // A constant target that copies the batch (0 first, as preparation writes the PyTorch
+            // flatten) keeps samples apart; any other target may fold the batch into other axes.
+            guard onlyFirst, node.int("allowzero", default: 0) == 0, let target = constantInts(1), target.first == 0 else { return nil }
+            return [target.count]
         case "Concat":
             return batched.count == node.inputs.filter({ !$0.isEmpty }).count
                 && awayFromBatch(node.int("axis", default: 0), of: r) ? [r] : nil
