@@ -3,8 +3,11 @@
 /// targets at run time (Shape, Gather, Slice, Concat, Cast, ConstantOfShape, Range, Expand, Equal,
 /// Where, Unsqueeze, arithmetic on shape tensors).
 ///
-/// Shapes come from a dry run of one sample. The batch size is not a constant: a Shape of a tensor
-/// that carries the batch yields the batch as a marker value, which Gather, Slice, Concat,
+/// Shapes come from dry runs of one and of two samples. A dimension that is the same in both is a
+/// constant. The batch size is not: a Shape of a tensor whose first axis is the batch (1 in the first
+/// run, 2 in the second, nothing else changing) yields the batch as a marker value; a Shape of a
+/// tensor whose sizes change otherwise with the batch (patches folded into the batch axis) is left
+/// to run. Gather, Slice, Concat,
 /// Unsqueeze, Squeeze, Cast and Identity pass along and anything else refuses (that node is left to
 /// run). A Reshape whose target holds the marker first and nothing else dynamic is rewritten with 0
 /// there ("copy the input's batch"), the `x.view(x.size(0), -1)` flatten of every PyTorch CNN, so the
@@ -21,8 +24,25 @@ enum ConstantFolding {
     }
 
     static func fold(_ graph: Graph, notes: inout [String]) throws -> Graph {
-        let shapes = try Executor(graph: graph).inferShapes()
-        let batchDynamic = graph.dataInputs.contains { $0.shape.first.map { $0 == nil || $0 == 1 } ?? false }
+        let executor = try Executor(graph: graph)
+        let shapes = try executor.inferShapes()
+        let batchDynamic = graph.dataInputs.count == 1 && graph.dataInputs.contains { $0.shape.first.map { $0 == nil || $0 == 1 } ?? false }
+        var pairShapes: [String: [Int]] = [:]
+        if batchDynamic, let input = graph.dataInputs.first, !input.shape.isEmpty {
+            pairShapes = try executor.inferShapes(inputShape: [2] + input.shape.dropFirst().map { $0 ?? 1 })
+            pairShapes[input.name] = [2] + input.shape.dropFirst().map { $0 ?? 1 }
+        }
+        /// Whether a tensor's first axis is the batch and nothing else in its shape depends on it.
+        func batchLeading(_ name: String) -> Bool {
+            guard let one = shapes[name] ?? graph.dataInputs.first(where: { $0.name == name }).map({ $0.shape.map { $0 ?? 1 } }),
+                  let two = pairShapes[name], one.count == two.count, !one.isEmpty else { return false }
+            return one[0] == 1 && two[0] == 2 && one.dropFirst() == two.dropFirst()
+        }
+        func batchFree(_ name: String) -> Bool {
+            guard batchDynamic else { return true }
+            guard let one = shapes[name], let two = pairShapes[name] else { return false }
+            return one == two
+        }
         var values = graph.initializers.merging(try graph.constantNodeValues()) { first, _ in first }
         var result = graph
         var foldedNodes = Set<Int>()
@@ -30,7 +50,10 @@ enum ConstantFolding {
         for (index, node) in graph.nodes.enumerated() where node.opType != "Constant" {
             if node.opType == "Shape", let input = node.inputs.first, let shape = shapes[input] ?? graph.dataInputs.first(where: { $0.name == input }).map({ $0.shape.map { $0 ?? 1 } }) {
                 var dims = shape.map { Int64($0) }
-                if batchDynamic, !dims.isEmpty, values[input] == nil { dims[0] = batchMarker }
+                if values[input] == nil && !batchFree(input) {
+                    guard batchLeading(input) else { continue }  // the batch hides in other axes: run it
+                    dims[0] = batchMarker
+                }
                 let start = node.int("start", default: 0), end = node.int("end", default: dims.count)
                 let lower = max(0, start < 0 ? start + dims.count : start), upper = min(dims.count, end < 0 ? end + dims.count : end)
                 let slice = lower < upper ? Array(dims[lower..<upper]) : []
@@ -49,7 +72,8 @@ enum ConstantFolding {
         }
         // Reshape targets: a marker first becomes 0 (copy the batch); any other marker stays dynamic.
         for (index, node) in graph.nodes.enumerated() where node.opType == "Reshape" && node.inputs.count == 2 {
-            guard let target = values[node.inputs[1]], target.kind == .integer, target.integers.contains(batchMarker) else { continue }
+            guard let target = values[node.inputs[1]], target.kind == .integer, target.integers.contains(batchMarker),
+                  batchLeading(node.inputs[0]) else { continue }
             guard target.integers.first == batchMarker, !target.integers.dropFirst().contains(batchMarker),
                   node.int("allowzero", default: 0) == 0 else { continue }
             let name = result.uniqueName(node.inputs[1] + "_batch")
