@@ -81,7 +81,7 @@ final class FuzzCampaign {
         process.standardOutput = pipe
         let stderrPath = "\(outFolder)/worker.stderr"
         try? FileManager.default.createDirectory(atPath: outFolder, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: stderrPath) ?? FileHandle.nullDevice
         let lines = LineBuffer()
         pipe.fileHandleForReading.readabilityHandler = { handle in lines.append(handle.availableData) }

@@ -160,4 +160,11 @@ import ZIPFoundation
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         #expect { _ = try NumpyArchive.read(path: path, key: "x") } throws: { "\($0)".contains("CRC-32") }
     }
+
+    /// Found by ptq-fuzz (seed 11, case 6853): a flipped byte in a deflated member made extraction
+    /// run without end. Now it stops at the size the member declares.
+    @Test func corruptDeflateStopsAtTheDeclaredSize() {
+        let path = fixture("fuzz/hang-seed11-case6853.npz")
+        #expect { _ = try NumpyArchive.read(path: path, key: "x") } throws: { "\($0)".contains("expands past") }
+    }
 }

@@ -14,9 +14,21 @@ public enum NumpyArchive {
             throw PTQError.invalidData(file: path, problem: "no array '\(key)'; the archive holds \(available.joined(separator: ", "))")
         }
         var data = Data()
+        // A corrupt header can declare any size, and corrupt deflate data can expand without end: the
+        // member may not pass its declared size, nor the size of the largest tensor ptq holds.
+        let declared = Int(clamping: entry.uncompressedSize)
+        let limit = TensorLimits.maximumElements * 8 + 1 << 20
+        guard declared <= limit else {
+            throw PTQError.invalidData(file: path, problem: "member '\(key).npy' declares \(declared) bytes, more than any array ptq reads")
+        }
         do {
             // This form of extract computes the CRC-32 but leaves the comparison to the caller.
-            let checksum = try zip.extract(entry, skipCRC32: false) { data.append($0) }
+            let checksum = try zip.extract(entry, skipCRC32: false) { chunk in
+                guard data.count + chunk.count <= declared else {
+                    throw PTQError.invalidData(file: path, problem: "cannot extract '\(key)': it expands past the \(declared) bytes its header declares (the archive is corrupt)")
+                }
+                data.append(chunk)
+            }
             guard checksum == entry.checksum else {
                 throw PTQError.invalidData(file: path, problem: "cannot extract '\(key)': its CRC-32 checksum does not match its bytes (the archive is corrupt)")
             }
