@@ -42,8 +42,11 @@ public enum ONNXImport {
             order.append(proto.name)
         }
         var nodes: [Node] = []
+        let given = Set(source.node.map(\.name))
         for (index, proto) in source.node.enumerated() {
-            let name = proto.name.isEmpty ? "\(proto.opType)_\(index)" : proto.name
+            // A generated name must not collide with a name the exporter gave another node.
+            var name = proto.name.isEmpty ? "\(proto.opType)_\(index)" : proto.name
+            while proto.name.isEmpty && given.contains(name) { name += "_" }
             var attributes: [String: Attribute] = [:]
             for attribute in proto.attribute {
                 attributes[attribute.name] = try decodeAttribute(attribute, node: name, path: path)

@@ -117,7 +117,13 @@ public final class Interpreter {
     /// Runs script lines (joining `\` continuations); stops at the first failure unless `keepGoing`.
     /// Returns whether every command succeeded, and whether a `quit` ended it.
     public func runLines(_ lines: [String], file: String?, keepGoing: Bool) -> (succeeded: Bool, quit: Bool) {
-        if depth == 0, let file { scriptChain = [Self.standardized(file, base: session.baseDirectory)] }
+        if depth == 0, let file {
+            // `ptq run dir/a.ptq` passes the path as typed (relative to the working folder) while the
+            // session's base is already the script's folder; the golden tests pass a bare name.
+            let fromBase = Self.standardized(file, base: session.baseDirectory)
+            let fromHere = Self.standardized(file, base: FileManager.default.currentDirectoryPath)
+            scriptChain = [FileManager.default.fileExists(atPath: fromBase) ? fromBase : fromHere]
+        }
         defer { if depth == 0 { scriptChain = [] } }
         return runScriptLines(lines, file: file, keepGoing: keepGoing)
     }
@@ -158,7 +164,10 @@ public final class Interpreter {
             }
         }
         if !pending.isEmpty {
-            if execute(pending, location: file.map { "\($0):\(firstLine)" }) == .failure { allSucceeded = false }
+            if execute(pending, location: file.map { "\($0):\(firstLine)" }) == .failure {
+                allSucceeded = false
+                lastStop = (firstLine, succeededCount)
+            }
         }
         return (allSucceeded, false)
     }

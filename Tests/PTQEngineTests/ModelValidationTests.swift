@@ -96,3 +96,42 @@ import Testing
         #expect { _ = try Executor(graph: graph).inferShapes() } throws: { "\($0)".contains("holds int32 values; expected float") }
     }
 }
+
+/// Traps a second reader found after the first fixes: each is now an error.
+@Suite struct SecondReviewTests {
+    @Test func scalarAxisIsOutOfRange() {
+        #expect(throws: PTQError.self) {
+            _ = try runSingle("Gather", inputs: [Tensor.scalar(1)], constants: [1: Tensor(shape: [], integers: [0])])
+        }
+    }
+
+    @Test func reshapeTargetsAreChecked() {
+        let x = Tensor(shape: [4], floats: [1, 2, 3, 4])
+        for target: [Int64] in [[1 << 32, 1 << 32], [-2, -2], [-1, -1]] {
+            #expect(throws: PTQError.self) { _ = try runSingle("Reshape", inputs: [x], constants: [1: Tensor(shape: [2], integers: target)]) }
+        }
+    }
+
+    @Test func splitSizesAreChecked() {
+        let x = Tensor(shape: [6], floats: [1, 2, 3, 4, 5, 6])
+        for sizes: [Int64] in [[-1, 7], [Int64.max, 1]] {
+            #expect(throws: PTQError.self) {
+                _ = try runSingle("Split", inputs: [x], constants: [1: Tensor(shape: [2], integers: sizes)], outputs: 2)
+            }
+        }
+    }
+
+    @Test func integerDivisionOverflowsQuietly() throws {
+        let result = try runSingle("Div", inputs: [], constants: [0: Tensor(shape: [1], integers: [Int64.min]), 1: Tensor(shape: [1], integers: [-1])])
+        #expect(result[0].integers == [Int64.min])
+    }
+
+    @Test func graphsNeedOutputsInputsAndUniqueNodeNames() {
+        var graph = ModelValidationTests.base()
+        graph.outputs = []
+        #expect { try graph.validate() } throws: { "\($0)".contains("declares no outputs") }
+        graph = ModelValidationTests.base()
+        graph.nodes[1].name = "conv"
+        #expect { try graph.validate() } throws: { "\($0)".contains("two nodes are named 'conv'") }
+    }
+}

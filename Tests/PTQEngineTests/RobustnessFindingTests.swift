@@ -97,7 +97,7 @@ import ZIPFoundation
         for (low, high) in [(-Float.infinity, Float.infinity), (Float.nan, 1), (0, Float.nan), (-1e38, 1e38)] {
             let encoding = Encoding(minimum: low, maximum: high, bitwidth: 8, symmetric: false)
             #expect(encoding.scale.isFinite && encoding.scale > 0)
-            #expect(encoding.quantizeDequantize(.nan).isNaN || encoding.quantizeDequantize(.nan).isFinite)
+            #expect(encoding.quantizeDequantize(1e30).isFinite)
         }
         #expect(FiniteRange.of([1, .nan, -.infinity, 3, .infinity]) == (1, 3))
         var histogram = Histogram(minimum: -.infinity, maximum: .infinity)

@@ -9,6 +9,7 @@
 ///   (the usual export of a Linear layer with a 3-D input). Without one, the layer cannot carry a
 ///   bias: ptq adds no node, and techniques skip it and say so (appending a third input to MatMul
 ///   made invalid ONNX).
+/// - A bias initializer that another node also reads cannot carry a layer's own shift either.
 public enum LayerBias {
     /// The effective bias values (zeros when the layer has none yet), or nil when the layer cannot
     /// carry one.
@@ -20,7 +21,9 @@ public enum LayerBias {
             return graph.initializers[name]!.floats
         }
         guard let name = layer.biasName else { return [Float](repeating: 0, count: outputs) }
-        guard let bias = graph.initializers[name], bias.kind == .float, bias.count == outputs else { return nil }
+        // A bias another node also reads would change that node too.
+        guard let bias = graph.initializers[name], bias.kind == .float, bias.count == outputs,
+              graph.readerCount(of: name) == 1 else { return nil }
         let beta = layer.opType == "Gemm" ? node.float("beta", default: 1) : 1
         return bias.floats.map { $0 * beta }
     }

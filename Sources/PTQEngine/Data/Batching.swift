@@ -13,8 +13,11 @@ public enum Batching {
     }
 
     /// Concatenates tensors along axis 0.
+    /// Parts without a batch axis (a scalar output) cannot be stacked: the first is returned, and
+    /// callers that run more than one batch check the output's rank first (`Batching.run`).
     public static func stack(_ parts: [Tensor]) -> Tensor {
         guard var result = parts.first else { return Tensor(zeros: [0]) }
+        guard result.rank >= 1, parts.allSatisfy({ $0.rank == result.rank }) else { return result }
         for part in parts.dropFirst() {
             result.shape[0] += part.shape[0]
             if result.kind == .float { result.floats += part.floats } else { result.integers += part.integers }
@@ -30,13 +33,21 @@ public enum Batching {
         guard let input = executor.graph.dataInputs.first else {
             throw PTQError.invalidModel("the model has no data input")
         }
+        guard samples.rank >= 1 else {
+            throw PTQError.shapeMismatch("the samples are a single value (shape []); expected a batch axis first")
+        }
         var collected: [String: [Tensor]] = [:]
         let count = samples.shape[0]
         var start = 0
         while start < count {
             let end = min(count, start + batchSize)
             let outputs = try executor.run([input.name: slice(samples, start..<end)], hook: hook, isCancelled: isCancelled)
-            for (name, tensor) in outputs { collected[name, default: []].append(tensor) }
+            for (name, tensor) in outputs {
+                if tensor.rank == 0 && end < count {
+                    throw PTQError.shapeMismatch("output '\(name)' has no batch axis (shape []), so batches of samples cannot be stacked; run one batch (--batch \(count))")
+                }
+                collected[name, default: []].append(tensor)
+            }
             progress?(end, count)
             start = end
         }

@@ -10,6 +10,8 @@ public enum Parallel {
     public static func configure() {
         if configured { return }
         configured = true
+        // Open OpenBLAS now, on the planning thread: its setenv must not race a worker's getenv.
+        _ = BLAS.sgemm
         #if os(Linux)
         // Activation tensors are large and short-lived. glibc would serve each from a fresh mmap and
         // return it on free, so every op page-faults its output in again; keeping them in the heap

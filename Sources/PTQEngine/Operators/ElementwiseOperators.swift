@@ -5,7 +5,7 @@ enum ElementwiseOperators {
         "Add": { node, inputs, _ in [try binary(node, inputs, { $0 + $1 }, { $0 &+ $1 })] },
         "Sub": { node, inputs, _ in [try binary(node, inputs, { $0 - $1 }, { $0 &- $1 })] },
         "Mul": { node, inputs, _ in [try binary(node, inputs, { $0 * $1 }, { $0 &* $1 })] },
-        "Div": { node, inputs, _ in [try binary(node, inputs, { $0 / $1 }, { $1 == 0 ? 0 : $0 / $1 })] },
+        "Div": { node, inputs, _ in [try binary(node, inputs, { $0 / $1 }, { $1 == 0 ? 0 : $0.dividedReportingOverflow(by: $1).partialValue })] },
     ]
 
     static func broadcastShape(_ a: [Int], _ b: [Int], _ node: Node) throws -> [Int] {

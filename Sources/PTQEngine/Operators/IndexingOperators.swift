@@ -41,10 +41,11 @@ enum IndexingOperators {
             axesGiven = node.ints("axes")
             stepsGiven = nil
         } else {
-            starts = try OperatorSupport.required(inputs, 1, node).asIntegers.map { Int(clamping: $0) }
-            ends = try OperatorSupport.required(inputs, 2, node).asIntegers.map { Int(clamping: $0) }
+            starts = try OperatorSupport.required(inputs, 1, node).asIntegers.map { Int(max(min($0, 1 << 40), -(1 << 40))) }
+            ends = try OperatorSupport.required(inputs, 2, node).asIntegers.map { Int(max(min($0, 1 << 40), -(1 << 40))) }
             axesGiven = OperatorSupport.optional(inputs, 3)?.asIntegers.map { Int($0) }
-            stepsGiven = OperatorSupport.optional(inputs, 4)?.asIntegers.map { Int($0) }
+            // Steps beyond any size are clamped so the index arithmetic cannot overflow.
+            stepsGiven = OperatorSupport.optional(inputs, 4)?.asIntegers.map { Int(max(min($0, 1 << 40), -(1 << 40))) }
         }
         let axes = try (axesGiven ?? Array(0..<starts.count)).map { try OperatorSupport.axis($0, rank: x.rank, node) }
         let steps = stepsGiven ?? [Int](repeating: 1, count: starts.count)
@@ -93,6 +94,9 @@ enum IndexingOperators {
         }
         if let axesTensor = OperatorSupport.optional(inputs, 3) {
             let axes = try axesTensor.asIntegers.map { try OperatorSupport.axis(Int($0), rank: x.rank, node) }
+            guard pads.count == 2 * axes.count else {
+                throw OperatorSupport.fail(node, "pads has \(pads.count) values for \(axes.count) axes; expected \(2 * axes.count)")
+            }
             var full = [Int](repeating: 0, count: 2 * x.rank)
             for (slot, axis) in axes.enumerated() {
                 full[axis] = pads[slot]
@@ -106,8 +110,15 @@ enum IndexingOperators {
         guard ["constant", "reflect", "edge"].contains(mode) else {
             throw OperatorSupport.fail(node, "mode '\(mode)' is not supported; expected constant, reflect or edge")
         }
+        guard pads.allSatisfy({ abs($0) <= TensorLimits.maximumExtent }) else {
+            throw OperatorSupport.fail(node, "pads \(pads) exceed \(TensorLimits.maximumExtent)")
+        }
         let shape = (0..<x.rank).map { x.shape[$0] + pads[$0] + pads[$0 + x.rank] }
         guard shape.allSatisfy({ $0 >= 0 }) else { throw OperatorSupport.fail(node, "pads shrink an axis below zero") }
+        guard TensorLimits.elementCount(shape) != nil else { throw OperatorSupport.fail(node, "output too large") }
+        if mode != "constant", let empty = (0..<x.rank).first(where: { x.shape[$0] == 0 && shape[$0] > 0 }) {
+            throw OperatorSupport.fail(node, "\(mode) padding needs values to copy, and axis \(empty) is empty")
+        }
         let sourceStrides = stridesOf(x.shape)
         let count = shape.reduce(1, *)
         var sources = [Int](repeating: -1, count: count)

@@ -53,7 +53,7 @@ enum OperatorSupport {
     /// Normalizes a possibly negative axis against a rank.
     static func axis(_ value: Int, rank: Int, _ node: Node) throws -> Int {
         let normalized = value < 0 ? value + rank : value
-        guard normalized >= 0 && normalized < max(rank, 1) else {
+        guard normalized >= 0 && normalized < rank else {
             throw fail(node, "axis \(value) is out of range for rank \(rank)")
         }
         return normalized

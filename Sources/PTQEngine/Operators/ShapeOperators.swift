@@ -68,18 +68,23 @@ enum ShapeOperators {
     static func reshape(_ node: Node, _ inputs: [Tensor?]) throws -> Tensor {
         let x = try OperatorSupport.required(inputs, 0, node)
         let requested = try OperatorSupport.required(inputs, 1, node).asIntegers.map { Int($0) }
+        guard requested.allSatisfy({ $0 >= -1 }), requested.filter({ $0 == -1 }).count <= 1 else {
+            throw OperatorSupport.fail(node, "target \(requested) holds a size below -1 or more than one -1")
+        }
         let allowZero = node.int("allowzero", default: 0) != 0
         var shape = requested.enumerated().map { index, value in
             value == 0 && !allowZero && index < x.rank ? x.shape[index] : value
         }
         if let inferred = shape.firstIndex(of: -1) {
-            let known = shape.enumerated().filter { $0.offset != inferred }.map(\.element).reduce(1, *)
+            guard let known = TensorLimits.elementCount(shape.enumerated().filter { $0.offset != inferred }.map(\.element)) else {
+                throw OperatorSupport.fail(node, "target \(requested) is too large")
+            }
             guard known > 0, x.count % known == 0 else {
                 throw OperatorSupport.fail(node, "cannot reshape \(describeShape(x.shape)) to \(requested)")
             }
             shape[inferred] = x.count / known
         }
-        guard shape.reduce(1, *) == x.count else {
+        guard TensorLimits.elementCount(shape) == x.count else {
             throw OperatorSupport.fail(node, "cannot reshape \(describeShape(x.shape)) (\(x.count) values) to \(requested)")
         }
         return x.reshaped(shape)
@@ -141,7 +146,8 @@ enum ShapeOperators {
             let chunk = (size + parts - 1) / parts
             sizes = (0..<parts).map { min(chunk, max(0, size - $0 * chunk)) }
         }
-        guard let sizes, sizes.reduce(0, +) == size, sizes.count == node.outputs.count else {
+        guard let sizes, sizes.allSatisfy({ $0 >= 0 && $0 <= size }), sizes.reduce(0, +) == size,
+              sizes.count == node.outputs.count else {
             throw OperatorSupport.fail(node, "split sizes do not add up to \(size) over \(node.outputs.count) outputs")
         }
         let outer = x.shape[..<axis].reduce(1, *), inner = x.shape[(axis + 1)...].reduce(1, *)

@@ -83,7 +83,9 @@ public enum Calibration {
         }, isCancelled: isCancelled, progress: { done, total in progress?(done, total * passes) })
         if passes == 2 {
             var histograms: [String: Histogram] = [:]
-            for (name, range) in ranges { histograms[name] = Histogram(minimum: range.0, maximum: range.1) }
+            for (name, range) in ranges {
+                histograms[name] = range.0 > range.1 ? Histogram(minimum: 0, maximum: 0) : Histogram(minimum: range.0, maximum: range.1)
+            }
             _ = try Batching.run(executor, samples: samples, batchSize: batchSize, hook: { name, tensor in
                 guard watched.contains(name) else { return }
                 histograms[name]!.add(tensor.floats)

@@ -27,7 +27,7 @@ public enum QDQExport {
             let symmetric = encodings[0].isSymmetric
             let integers = weight.floats.enumerated().map { index, value -> Int64 in
                 let encoding = encodings[encodings.count == 1 ? 0 : (index / inner) % encodings.count]
-                let q = Int64((value / encoding.scale).rounded(.toNearestOrEven)) - Int64(encoding.offset)
+                let q = Int64(saturating: (value / encoding.scale).rounded(.toNearestOrEven)) &- Int64(encoding.offset)
                 let clamped = min(max(q, 0), Int64(encoding.levels))
                 return symmetric ? clamped + Int64(encoding.offset) : clamped
             }

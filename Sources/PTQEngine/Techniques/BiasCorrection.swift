@@ -59,7 +59,7 @@ public struct BiasCorrection: Technique {
         let quantizedLayers = WeightLayer.all(in: graph).filter { encodings[$0.weightName] != nil }
         let layers = quantizedLayers.filter { LayerBias.canCarry($0, in: graph) }
         for layer in quantizedLayers where !LayerBias.canCarry(layer, in: graph) {
-            report.skipped.append("\(layer.name): a MatMul with no following Add of a per-channel constant has no bias to correct")
+            report.skipped.append("\(layer.name): has no bias of its own to correct (a MatMul with no following Add of a per-channel constant, or a bias shared with another node)")
         }
         // Analytical corrections first: they need no data.
         var corrections: [String: [Float]] = [:]

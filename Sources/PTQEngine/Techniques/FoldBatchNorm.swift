@@ -104,7 +104,7 @@ public struct FoldBatchNorm: Technique {
             return .failure(Reason(text: "\(scale.count) BN channels but '\(layerNode.name)' has \(channels) outputs"))
         }
         guard let oldBias = LayerBias.values(layer, in: graph) else {
-            return .failure(Reason(text: "'\(layerNode.name)' is a MatMul with no bias to fold the BatchNorm shift into"))
+            return .failure(Reason(text: "'\(layerNode.name)' has no bias of its own to fold the BatchNorm shift into (a MatMul, or a bias shared with another node)"))
         }
         ChannelScaling.scale(&weight, axis: layer.outputChannelAxis, by: scale)
         let bias = (0..<channels).map { beta[$0] + (oldBias[$0] - mean[$0]) * scale[$0] }
@@ -175,7 +175,7 @@ public struct FoldBatchNorm: Technique {
             extraBias = extraBias.map { $0 * alpha }
         }
         guard LayerBias.canCarry(layer, in: graph) else {
-            return .failure(Reason(text: "forward: '\(layerNode.name)' is a MatMul with no bias to take the BatchNorm shift"))
+            return .failure(Reason(text: "forward: '\(layerNode.name)' has no bias of its own to take the BatchNorm shift (a MatMul, or a bias shared with another node)"))
         }
         ChannelScaling.scale(&weight, axis: inputAxis, by: expandedScale)
         graph.initializers[layer.weightName] = weight

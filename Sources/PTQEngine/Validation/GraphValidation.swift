@@ -8,6 +8,10 @@
 /// every input provided). Shapes are checked by `Executor.inferShapes`, a dry run of one sample.
 extension Graph {
     public func validate() throws {
+        guard !outputs.isEmpty else { throw PTQError.invalidModel("the graph declares no outputs; expected at least one") }
+        guard !dataInputs.isEmpty else {
+            throw PTQError.invalidModel("the graph has no input that is not an initializer; ptq needs one to feed samples")
+        }
         try checkNames()
         for input in dataInputs {
             guard [0, 1, 10, 11].contains(input.onnxType) else {
@@ -37,6 +41,10 @@ extension Graph {
         var seen = Set<String>()
         for input in inputs where !seen.insert(input.name).inserted {
             throw PTQError.invalidModel("graph input '\(input.name)' is declared twice")
+        }
+        seen = []
+        for node in nodes where !seen.insert(node.name).inserted {
+            throw PTQError.invalidModel("two nodes are named '\(node.name)'; techniques and reports name layers by node, so names must be unique")
         }
         seen = []
         for output in outputs where !seen.insert(output.name).inserted {

@@ -1,8 +1,9 @@
 /// Bounds on tensor sizes, checked before anything is allocated, so a hostile dimension gives an
 /// error instead of an overflow trap or an allocation the machine cannot make.
 public enum TensorLimits {
-    /// The most elements one tensor may hold: 2^31 floats, 8 GiB.
-    public static let maximumElements = 1 << 31
+    /// The most elements one tensor may hold: 2^31 - 1 floats (8 GiB), so every size passed to the
+    /// BLAS fits its 32-bit integers.
+    public static let maximumElements = Int(Int32.max)
     /// The largest value a spatial attribute (kernel size, stride, dilation, pad) may take: far above
     /// any real network's, and small enough that products of two never overflow.
     public static let maximumExtent = 1 << 24

@@ -88,8 +88,9 @@ public enum RangeChart {
     }
 
     static func position(_ value: Float, low: Float, high: Float, width: Int) -> Int {
-        guard high > low else { return 0 }
-        return min(width - 1, max(0, Int(((value - low) / (high - low) * Float(width - 1)).rounded())))
+        guard high > low, value.isFinite, low.isFinite, high.isFinite else { return 0 }
+        let scaled = ((value - low) / (high - low) * Float(width - 1)).rounded()
+        return scaled.isFinite ? min(width - 1, max(0, Int(scaled))) : 0
     }
 
     static func bar(_ row: Row, low: Float, high: Float, width: Int) -> String {
@@ -116,7 +117,8 @@ public enum RangeChart {
         let count = highLog - lowLog < 1e-9 ? 1 : buckets
         var counts = [Int](repeating: 0, count: count)
         for range in ranges {
-            let slot = count == 1 ? 0 : min(count - 1, Int((log10(range) - lowLog) / (highLog - lowLog) * Double(count)))
+            let fraction = (log10(range) - lowLog) / (highLog - lowLog) * Double(count)
+            let slot = count == 1 || !fraction.isFinite ? 0 : min(count - 1, max(0, Int(fraction)))
             counts[slot] += 1
         }
         let most = counts.max() ?? 1
@@ -140,7 +142,8 @@ public enum RangeChart {
         var lines = ["layer".padding(to: nameWidth) + "  " + "spread (log scale)".padding(to: barWidth) + "  spread"]
         for (name, statistics) in layers {
             let shown = name.count > nameWidth ? "…" + name.suffix(nameWidth - 1) : name
-            let length = Int((log10(max(1, statistics.spread)) / largestLog * Double(barWidth)).rounded())
+            let share = (log10(max(1, statistics.spread)) / largestLog * Double(barWidth)).rounded()
+            let length = share.isFinite ? min(barWidth, max(0, Int(share))) : 0
             let flags = (name == worst ? " <- worst" : "") + (statistics.deadCount > 0 ? " (\(statistics.deadCount) dead)" : "")
             lines.append(String(shown).padding(to: nameWidth) + "  " + String(repeating: "#", count: length).padding(to: barWidth)
                          + "  " + Format.number(statistics.spread).leftPadding(to: 9) + flags)
