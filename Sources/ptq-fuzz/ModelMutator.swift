@@ -17,7 +17,31 @@ enum ModelMutator {
     static func mutate(_ original: Onnx_ModelProto, random: inout FuzzRandom) -> (Onnx_ModelProto, String) {
         var model = original
         let names = tensorNames(model.graph)
-        switch random.below(16) {
+        switch random.below(18) {
+        case 16:
+            // Integer parameters (reshape targets, axes, split sizes, pads) with hostile values.
+            let integers = model.graph.initializer.indices.filter { [6, 7].contains(model.graph.initializer[$0].dataType) }
+            guard let i = integers.isEmpty ? nil : random.pick(integers) else { break }
+            var tensor = model.graph.initializer[i]
+            let value = Int64(random.interestingInteger(near: 2))
+            if tensor.dataType == 7, tensor.rawData.count >= 8 {
+                var bytes = value
+                let offset = 8 * random.below(tensor.rawData.count / 8)
+                withUnsafeBytes(of: &bytes) { for k in 0..<8 { tensor.rawData[tensor.rawData.startIndex + offset + k] = $0[k] } }
+            } else if !tensor.int64Data.isEmpty {
+                tensor.int64Data[random.below(tensor.int64Data.count)] = value
+            } else { break }
+            model.graph.initializer[i] = tensor
+            return (model, "integer initializer '\(tensor.name)' value -> \(value)")
+        case 17:
+            if random.chance(30) {
+                model.graph.output = []
+                return (model, "graph outputs removed")
+            }
+            let n = random.below(model.graph.node.count)
+            let name = random.chance(50) ? "" : model.graph.node[random.below(model.graph.node.count)].name
+            model.graph.node[n].name = name
+            return (model, "node \(n) renamed '\(name)'")
         case 0, 1:
             guard !model.graph.initializer.isEmpty else { break }
             let i = random.below(model.graph.initializer.count)
