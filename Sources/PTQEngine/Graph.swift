@@ -82,6 +82,9 @@ public struct Graph: Sendable, Equatable {
     public var foldedStatistics: [String: BatchNormStatistics]
     /// What load-time preparation did to the exported graph (`GraphPreparation`), for `info`.
     public var preparation: [String] = []
+    /// The largest batch the graph runs, when preparation found the export fixed to one sample and
+    /// could not release it (`FixedBatchRelease`); nil when any batch runs.
+    public var batchLimit: Int? = nil
 
     public init(name: String = "graph", nodes: [Node], initializers: [String: Tensor] = [:],
                 initializerOrder: [String]? = nil, inputs: [ValueInfo], outputs: [ValueInfo],

@@ -8,11 +8,16 @@ public enum ONNXImport {
     /// Reads, validates and (unless `prepare` is off) prepares a model: see `GraphPreparation`.
     public static func load(path: String, prepare: Bool = true) throws -> Graph {
         let data = try FileReading.contents(of: path, expected: "an ONNX model (.onnx)")
-        let model: Onnx_ModelProto
+        var model: Onnx_ModelProto
         do {
             model = try Onnx_ModelProto(serializedBytes: data)
         } catch {
             throw PTQError.invalidData(file: path, problem: "not an ONNX model (protobuf parse failed: \(error))")
+        }
+        do {
+            try ExternalData.resolve(&model, modelPath: path)
+        } catch let error as PTQError {
+            throw PTQError.invalidData(file: path, problem: error.description)
         }
         guard model.hasGraph, !model.graph.node.isEmpty else {
             throw PTQError.invalidData(file: path, problem: "not an ONNX model (no graph or no nodes)")

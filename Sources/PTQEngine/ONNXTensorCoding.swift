@@ -16,7 +16,7 @@ enum ONNXTensorCoding {
         let name = proto.name.isEmpty ? context : "tensor '\(proto.name)'"
         if proto.dataLocation == .external || !proto.externalData.isEmpty {
             throw PTQError.invalidModel(
-                "\(name) keeps its data in an external file; ptq reads self-contained models only (re-save it with onnx.save_model(..., save_as_external_data=False))")
+                "\(name) keeps its data in an external file; ptq reads external data of initializers only (see ExternalData)")
         }
         let shape = proto.dims.map { Int($0) }
         try TensorLimits.check(shape, name)

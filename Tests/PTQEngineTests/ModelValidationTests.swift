@@ -19,7 +19,7 @@ import Testing
     }
 
     static let cases: [(String, @Sendable (inout Graph) -> Void, [String])] = [
-        ("short pads", { $0.nodes[0].attributes["pads"] = .ints([1, 1, 1]) }, ["'conv'", "'pads'", "has 3 values", "expects 4"]),
+        ("short pads", { $0.nodes[0].attributes["pads"] = .ints([1, 1, 1]) }, ["'conv'", "'pads'", "has 3 values", "expected 4"]),
         ("zero stride", { $0.nodes[0].attributes["strides"] = .ints([0, 1]) }, ["'strides'", "holds 0"]),
         ("negative kernel", { $0.nodes[1].attributes["kernel_shape"] = .ints([2, -2147483648]) }, ["'pool'", "'kernel_shape'"]),
         ("group as float", { $0.nodes[0].attributes["group"] = .float(1) }, ["'group'", "is a float; expected an int"]),

@@ -15,21 +15,29 @@
 /// batch.
 enum SampleIndependence {
     static func holds(_ graph: Graph, constants: [String: Tensor]) -> Bool {
+        obstacle(graph, constants: constants) == nil
+    }
+
+    /// What keeps the answer from being yes, in words (the first node that may mix samples), or nil.
+    static func obstacle(_ graph: Graph, constants: [String: Tensor]) -> String? {
         var rank: [String: Int] = [:]  // batched tensors only
         for input in graph.dataInputs {
-            guard !input.shape.isEmpty else { return false }
+            guard !input.shape.isEmpty else { return "input '\(input.name)' has no batch axis" }
             rank[input.name] = input.shape.count
         }
         for node in graph.nodes where node.opType != "Constant" {
             let batched = node.inputs.enumerated().filter { !$0.element.isEmpty && rank[$0.element] != nil }.map(\.offset)
             if batched.isEmpty { continue }
-            guard let outputRanks = outputRanks(node, batched: Set(batched), rank: rank, constants: constants) else { return false }
-            for (name, value) in zip(node.outputs, outputRanks) where !name.isEmpty {
-                guard value >= 1 else { return false }
-                rank[name] = value
+            guard let outputRanks = outputRanks(node, batched: Set(batched), rank: rank, constants: constants),
+                  outputRanks.allSatisfy({ $0 >= 1 }) else {
+                return "node '\(node.name)' (\(node.opType)) may mix the samples of a batch"
             }
+            for (name, value) in zip(node.outputs, outputRanks) where !name.isEmpty { rank[name] = value }
         }
-        return graph.outputs.allSatisfy { rank[$0.name] != nil }
+        if let output = graph.outputs.first(where: { rank[$0.name] == nil }) {
+            return "output '\(output.name)' does not carry the batch"
+        }
+        return nil
     }
 
     /// Ranks of the node's outputs, all batched; nil when the node would mix samples or move the batch axis.
@@ -48,9 +56,9 @@ enum SampleIndependence {
         case "Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Identity", "Dropout", "Cast", "Clip",
              "Conv", "ConvTranspose", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
              "Tanh", "Exp", "Log", "Sqrt", "Neg", "Abs", "Erf", "Elu", "Selu", "Softplus", "Softsign", "Sign", "Reciprocal",
-             "Floor", "Ceil", "Round", "Gelu", "Shrink", "InstanceNormalization":
+             "Floor", "Ceil", "Round", "Gelu", "Shrink", "InstanceNormalization", "LRN":
             return onlyFirst ? Array(repeating: r, count: node.outputs.count) : nil
-        case "PRelu", "Add", "Sub", "Mul", "Div", "Pow":
+        case "PRelu", "Add", "Sub", "Mul", "Div", "Pow", "Sum", "Max", "Min", "Mean":
             // Batched operands must share the output's rank; the others broadcast without axis 0.
             let ranks = node.inputs.map { rank[$0] }
             let outputRank = ranks.compactMap { $0 }.max()!

@@ -1,8 +1,8 @@
 /// A layer with a constant weight: Conv, ConvTranspose, Gemm, or MatMul whose second input is an
 /// initializer. `outputChannelAxis` is the weight axis that indexes output channels.
 ///
-/// Only layers whose weight and bias agree with the op are layers: a 4-D Conv/ConvTranspose weight
-/// whose channels divide by the group, a 2-D Gemm/MatMul weight, and a bias (when given) that is a
+/// Only layers whose weight and bias agree with the op are layers: a Conv/ConvTranspose weight over
+/// 1, 2 or 3 spatial axes (3-D to 5-D) whose channels divide by the group, a 2-D Gemm/MatMul weight, and a bias (when given) that is a
 /// float initializer with one value per output channel. The techniques take their layers from
 /// here, so a layer of another shape is left alone rather than indexed out of range.
 public struct WeightLayer: Sendable, Equatable {
@@ -33,7 +33,7 @@ public struct WeightLayer: Sendable, Equatable {
         let group = node.int("group", default: 1)
         switch node.opType {
         case "Conv", "ConvTranspose":
-            guard weight.rank == 4, weight.shape.allSatisfy({ $0 > 0 }), group >= 1 else { return nil }
+            guard (3...5).contains(weight.rank), weight.shape.allSatisfy({ $0 > 0 }), group >= 1 else { return nil }
             if node.opType == "Conv" && weight.shape[0] % group != 0 { return nil }
         default:
             guard weight.rank == 2, weight.shape.allSatisfy({ $0 > 0 }) else { return nil }

@@ -38,6 +38,7 @@ public enum Batching {
         }
         var collected: [String: [Tensor]] = [:]
         let count = samples.shape[0]
+        let batchSize = min(batchSize, executor.graph.batchLimit ?? batchSize)
         var start = 0
         while start < count {
             let end = min(count, start + batchSize)

@@ -1,4 +1,4 @@
-/// Conv and ConvTranspose (2-D, NCHW), with ONNX's pads, strides, dilations, groups and auto_pad.
+/// Conv and ConvTranspose (2-D, NCHW; 1-D through `SpatialLifting`, 3-D through `VolumetricOperators`), with ONNX's pads, strides, dilations, groups and auto_pad.
 enum ConvolutionOperators {
     static let all: [String: OperatorFunction] = [
         "Conv": { node, inputs, _ in [try conv(node, inputs, activation: .none, winograd: nil)] },
@@ -7,11 +7,10 @@ enum ConvolutionOperators {
 
     static func geometry(_ node: Node, input: [Int], weight: [Int]) throws -> ConvolutionGeometry {
         guard input.count == 4, weight.count == 4 else {
-            throw OperatorSupport.fail(node, "ptq runs 2-D convolutions on NCHW input; got input \(describeShape(input)), weight \(describeShape(weight))")
+            throw OperatorSupport.fail(node, "ptq runs 1-D, 2-D and 3-D convolutions on N×C×spatial input with a weight of the same rank; got input \(describeShape(input)), weight \(describeShape(weight))")
         }
-        let attributes = try SpatialAttributes(node)
+        let attributes = try SpatialAttributes(node, rank: 2)
         let groups = attributes.group, strides = attributes.strides, dilations = attributes.dilations
-        var pads = attributes.pads
         guard input[1] == weight[1] * groups, weight[0] % groups == 0, weight[0] > 0 else {
             throw OperatorSupport.fail(node, "input has \(input[1]) channels; weight \(describeShape(weight)) with group \(groups) expects \(weight[1] * groups) (and output channels divisible by the group)")
         }
@@ -21,20 +20,7 @@ enum ConvolutionOperators {
         guard weight[2] >= 1, weight[3] >= 1, weight[2] <= TensorLimits.maximumExtent, weight[3] <= TensorLimits.maximumExtent else {
             throw OperatorSupport.fail(node, "weight \(describeShape(weight)) has an empty or oversized kernel")
         }
-        let autoPad = attributes.autoPad
-        if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
-            pads = [0, 0, 0, 0]
-            for axis in 0..<2 {
-                let size = input[2 + axis]
-                let output = (size + strides[axis] - 1) / strides[axis]
-                let total = max(0, (output - 1) * strides[axis] + dilations[axis] * (weight[2 + axis] - 1) + 1 - size)
-                let small = total / 2
-                pads[axis] = autoPad == "SAME_UPPER" ? small : total - small
-                pads[axis + 2] = total - pads[axis]
-            }
-        } else if autoPad == "VALID" {
-            pads = [0, 0, 0, 0]
-        }
+        let pads = attributes.resolvedPads(sizes: [input[2], input[3]], kernel: [weight[2], weight[3]])
         let g = ConvolutionGeometry(
             batch: input[0], inChannels: input[1], inHeight: input[2], inWidth: input[3],
             outChannels: weight[0], kernelHeight: weight[2], kernelWidth: weight[3],
@@ -62,6 +48,10 @@ enum ConvolutionOperators {
     static func conv(_ node: Node, _ inputs: [Tensor?], activation: FusedActivation,
                      winograd: WinogradWeights?) throws -> Tensor {
         let x = try OperatorSupport.required(inputs, 0, node)
+        if x.rank == 3 {
+            return try SpatialLifting.run1D(node, inputs, liftWeight: true) { try conv($0, $1, activation: activation, winograd: nil) }
+        }
+        if x.rank == 5 { return try VolumetricOperators.conv(node, inputs, activation: activation) }
         let w = try OperatorSupport.required(inputs, 1, node)
         let b = OperatorSupport.optional(inputs, 2)
         let g = try geometry(node, input: x.shape, weight: w.shape)

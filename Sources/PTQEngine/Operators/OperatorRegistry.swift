@@ -18,6 +18,8 @@ public enum OperatorRegistry {
         for (name, function) in LayerNormalizationOperators.all { table[name] = function }
         for (name, function) in ReductionOperators.all { table[name] = function }
         for (name, function) in ShapeGenerationOperators.all { table[name] = function }
+        for (name, function) in LocalResponseNormalizationOperator.all { table[name] = function }
+        for (name, function) in ResizeOperator.all { table[name] = function }
         return table
     }()
 

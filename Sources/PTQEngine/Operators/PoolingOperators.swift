@@ -1,4 +1,4 @@
-/// MaxPool, AveragePool (2-D, with pads, strides, ceil_mode, dilations for MaxPool,
+/// MaxPool, AveragePool (2-D; 1-D through `SpatialLifting`, 3-D through `VolumetricOperators`; with pads, strides, ceil_mode, dilations for MaxPool,
 /// count_include_pad for AveragePool), GlobalAveragePool and GlobalMaxPool.
 enum PoolingOperators {
     static let all: [String: OperatorFunction] = [
@@ -41,27 +41,21 @@ enum PoolingOperators {
 
     static func pool(_ node: Node, _ inputs: [Tensor?], maximum: Bool) throws -> Tensor {
         let x = try OperatorSupport.required(inputs, 0, node)
-        guard x.rank == 4 else { throw OperatorSupport.fail(node, "ptq pools 2-D NCHW input; got \(describeShape(x.shape))") }
-        let attributes = try SpatialAttributes(node)
+        if x.rank == 3 { return try SpatialLifting.run1D(node, inputs, liftWeight: false) { try pool($0, $1, maximum: maximum) } }
+        if x.rank == 5 { return try VolumetricOperators.pool(node, inputs, maximum: maximum) }
+        guard x.rank == 4 else { throw OperatorSupport.fail(node, "ptq pools N×C×spatial input with 1, 2 or 3 spatial axes; got \(describeShape(x.shape))") }
+        let attributes = try SpatialAttributes(node, rank: 2)
+        if !maximum, attributes.dilations.contains(where: { $0 != 1 }) {
+            throw AttributeReading.fail(node, "dilations", "is \(attributes.dilations); ptq's AveragePool runs undilated windows")
+        }
         guard let kernel = attributes.kernel else {
             throw AttributeReading.fail(node, "kernel_shape", "is missing; a pool needs its window size")
         }
         let strides = attributes.strides, dilations = attributes.dilations
-        var pads = attributes.pads
         let ceil = try AttributeReading.int(node, "ceil_mode") ?? 0 != 0
         let includePad = try AttributeReading.int(node, "count_include_pad") ?? 0 != 0
         let (height, width) = (x.shape[2], x.shape[3])
-        let autoPad = attributes.autoPad
-        if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
-            for (axis, size) in [height, width].enumerated() {
-                let output = (size + strides[axis] - 1) / strides[axis]
-                let total = max(0, (output - 1) * strides[axis] + dilations[axis] * (kernel[axis] - 1) + 1 - size)
-                pads[axis] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2
-                pads[axis + 2] = total - pads[axis]
-            }
-        } else if autoPad == "VALID" {
-            pads = [0, 0, 0, 0]
-        }
+        let pads = attributes.resolvedPads(sizes: [height, width], kernel: kernel)
         let outHeight = outputSize(input: height, kernel: kernel[0], stride: strides[0], dilation: dilations[0], padBegin: pads[0], padEnd: pads[2], ceil: ceil)
         let outWidth = outputSize(input: width, kernel: kernel[1], stride: strides[1], dilation: dilations[1], padBegin: pads[1], padEnd: pads[3], ceil: ceil)
         let planes = x.shape[0] * x.shape[1]

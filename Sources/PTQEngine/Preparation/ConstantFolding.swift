@@ -29,8 +29,12 @@ enum ConstantFolding {
         let batchDynamic = graph.dataInputs.count == 1 && graph.dataInputs.contains { $0.shape.first.map { $0 == nil || $0 == 1 } ?? false }
         var pairShapes: [String: [Int]] = [:]
         if batchDynamic, let input = graph.dataInputs.first, !input.shape.isEmpty {
-            pairShapes = try executor.inferShapes(inputShape: [2] + input.shape.dropFirst().map { $0 ?? 1 })
-            pairShapes[input.name] = [2] + input.shape.dropFirst().map { $0 ?? 1 }
+            // An export that fixes the batch at 1 fails here: nothing is then known to follow the
+            // batch, and `FixedBatchRelease` deals with it after folding.
+            if let pair = try? executor.inferShapes(inputShape: [2] + input.shape.dropFirst().map { $0 ?? 1 }) {
+                pairShapes = pair
+                pairShapes[input.name] = [2] + input.shape.dropFirst().map { $0 ?? 1 }
+            }
         }
         /// Whether a tensor's first axis is the batch and nothing else in its shape depends on it.
         func batchLeading(_ name: String) -> Bool {

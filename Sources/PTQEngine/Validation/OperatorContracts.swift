@@ -79,6 +79,11 @@ struct OperatorContract {
         table["LogSoftmax"] = OperatorContract(inputs: 1...1, ints: ["axis"])
         table["LayerNormalization"] = OperatorContract(inputs: 2...3, outputs: 1...3, ints: ["axis", "stash_type"], floats: ["epsilon"])
         table["InstanceNormalization"] = OperatorContract(inputs: 3...3, floats: ["epsilon"])
+        table["Resize"] = OperatorContract(inputs: 1...4, lists: ["axes"], floats: ["cubic_coeff_a", "extrapolation_value"],
+            strings: ["mode", "coordinate_transformation_mode", "nearest_mode", "keep_aspect_ratio_policy"],
+            flags: ["antialias", "exclude_outside"])
+        table["Upsample"] = OperatorContract(inputs: 1...2, strings: ["mode"])
+        table["LRN"] = OperatorContract(inputs: 1...1, ints: ["size"], floats: ["alpha", "beta", "bias"])
         table["ConstantOfShape"] = OperatorContract(inputs: 1...1)
         table["Range"] = OperatorContract(inputs: 3...3)
         table["Expand"] = OperatorContract(inputs: 2...2)
@@ -87,7 +92,7 @@ struct OperatorContract {
             "Relu": [0], "Sigmoid": [0], "HardSwish": [0], "GlobalAveragePool": [0], "GlobalMaxPool": [0],
             "LeakyRelu": [0], "HardSigmoid": [0], "PRelu": [0, 1], "Conv": [0, 1, 2], "ConvTranspose": [0, 1, 2],
             "MaxPool": [0], "AveragePool": [0], "Gemm": [0, 1, 2], "MatMul": [0, 1], "BatchNormalization": [0, 1, 2, 3, 4],
-            "Softmax": [0], "QuantizeLinear": [0, 1], "DequantizeLinear": [1], "LogSoftmax": [0],
+            "Softmax": [0], "LRN": [0], "Resize": [0], "Upsample": [0], "QuantizeLinear": [0, 1], "DequantizeLinear": [1], "LogSoftmax": [0],
             "LayerNormalization": [0, 1, 2], "InstanceNormalization": [0, 1, 2], "Elu": [0], "Selu": [0], "Gelu": [0],
             "Tanh": [0], "Exp": [0], "Log": [0], "Sqrt": [0], "Erf": [0], "Softplus": [0], "Softsign": [0],
         ]
