@@ -46,9 +46,15 @@ public enum ONNXImport {
             }
             order.append(proto.name)
         }
+        let (sourceNodes, calls): ([Onnx_NodeProto], Int)
+        do {
+            (sourceNodes, calls) = try FunctionInlining.inline(model)
+        } catch let error as PTQError {
+            throw PTQError.invalidData(file: path, problem: error.description)
+        }
         var nodes: [Node] = []
-        let given = Set(source.node.map(\.name))
-        for (index, proto) in source.node.enumerated() {
+        let given = Set(sourceNodes.map(\.name))
+        for (index, proto) in sourceNodes.enumerated() {
             // A generated name must not collide with a name the exporter gave another node.
             var name = proto.name.isEmpty ? "\(proto.opType)_\(index)" : proto.name
             while proto.name.isEmpty && given.contains(name) { name += "_" }
@@ -69,11 +75,15 @@ public enum ONNXImport {
         var envelope = model
         envelope.graph.node = []
         envelope.graph.initializer = []
+        if calls > 0 { envelope.functions = [] }  // inlined: the exported graph calls none
         var graph = Graph(
             name: source.name, nodes: nodes, initializers: initializers, initializerOrder: order,
             inputs: source.input.map(valueInfo), outputs: source.output.map(valueInfo),
             opsetVersion: Int(opset),
             modelEnvelope: try [UInt8](envelope.serializedBytes() as Data))
+        if calls > 0 {
+            graph.preparation.append("inlined \(calls) call\(calls == 1 ? "" : "s") of the model's \(model.functions.count) local function\(model.functions.count == 1 ? "" : "s")")
+        }
         do {
             try graph.validate()
         } catch let error as PTQError {

@@ -6,7 +6,7 @@
 /// graph's inputs and outputs and the user's tensor names stay; `notes` says what changed.
 public enum GraphPreparation {
     public static func prepare(_ graph: Graph) throws -> Graph {
-        var notes: [String] = []
+        var notes = graph.preparation  // what import did (inlined functions)
         var result = PassThroughRemoval.apply(graph, notes: &notes)
         result = try ConstantFolding.fold(result, notes: &notes)
         result = try FixedBatchRelease.apply(result, notes: &notes)
