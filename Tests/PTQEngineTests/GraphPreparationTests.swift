@@ -35,6 +35,18 @@ import Testing
         #expect(again.floats == output.floats)
     }
 
+    /// The torch.export exporter (dynamo=True) writes its own opset (20 with torch 2.15), folds BatchNorm and
+    /// the "same" padding itself and keeps the weights in an external data file: it loads and matches too.
+    @Test func dynamoExportWithExternalWeightsMatches() throws {
+        let (x, y) = try reference()
+        let graph = try ONNXImport.load(path: Self.folder.appendingPathComponent("same_padding.dynamo.onnx").path)
+        #expect(graph.opsetVersion >= 18)
+        #expect(!graph.nodes.contains { $0.opType == "BatchNormalization" || $0.opType == "Pad" })
+        let output = try Executor(graph: graph).run(["x": x])["y"]!
+        #expect(output.shape == y.shape)
+        #expect(relativeError(output.floats, y.floats) <= 1e-5)
+    }
+
     /// Unprepared, the run-time shape subgraphs execute as they are and give the same answer.
     @Test func unpreparedDynamicExportRunsToo() throws {
         let (x, y) = try reference()

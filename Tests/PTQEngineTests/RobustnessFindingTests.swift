@@ -162,9 +162,14 @@ import ZIPFoundation
     }
 
     /// Found by ptq-fuzz (seed 11, case 6853): a flipped byte in a deflated member made extraction
-    /// run without end. Now it stops at the size the member declares.
+    /// run without end. Now it stops at the size the member declares, or earlier where zlib itself finds
+    /// the stream damaged (which of the two comes first varied between runs: both are the right answer).
     @Test func corruptDeflateStopsAtTheDeclaredSize() {
         let path = fixture("fuzz/hang-seed11-case6853.npz")
-        #expect { _ = try NumpyArchive.read(path: path, key: "x") } throws: { "\($0)".contains("expands past") }
+        #expect { _ = try NumpyArchive.read(path: path, key: "x") } throws: { error in
+            let text = "\(error)"
+            return text.contains("hang-seed11-case6853.npz") && text.contains("cannot extract 'x'")
+                && (text.contains("expands past") || text.contains("damaged"))
+        }
     }
 }

@@ -58,7 +58,7 @@ enum SampleIndependence {
              "Tanh", "Exp", "Log", "Sqrt", "Neg", "Abs", "Erf", "Elu", "Selu", "Softplus", "Softsign", "Sign", "Reciprocal",
              "Floor", "Ceil", "Round", "Gelu", "Shrink", "InstanceNormalization", "LRN":
             return onlyFirst ? Array(repeating: r, count: node.outputs.count) : nil
-        case "PRelu", "Add", "Sub", "Mul", "Div", "Pow", "Sum", "Max", "Min", "Mean":
+        case "PRelu", "Add", "Sub", "Mul", "Div", "Mod", "Pow", "Sum", "Max", "Min", "Mean":
             // Batched operands must share the output's rank; the others broadcast without axis 0.
             let ranks = node.inputs.map { rank[$0] }
             let outputRank = ranks.compactMap { $0 }.max()!

@@ -1,11 +1,25 @@
-/// Add, Sub, Mul, Div with numpy broadcasting, on floats or on integers (shape arithmetic).
-/// Integer Div truncates toward zero, as ONNX Runtime does.
+import Foundation
+
+/// Add, Sub, Mul, Div, Mod with numpy broadcasting, on floats or on integers (shape arithmetic).
+/// Integer Div truncates toward zero, as ONNX Runtime does; Mod takes the divisor's sign (Python's %) unless
+/// `fmod` = 1 asks for C's fmod (the dividend's sign); a zero divisor gives 0 rather than a trap.
 enum ElementwiseOperators {
     static let all: [String: OperatorFunction] = [
         "Add": { node, inputs, _ in [try binary(node, inputs, { $0 + $1 }, { $0 &+ $1 })] },
         "Sub": { node, inputs, _ in [try binary(node, inputs, { $0 - $1 }, { $0 &- $1 })] },
         "Mul": { node, inputs, _ in [try binary(node, inputs, { $0 * $1 }, { $0 &* $1 })] },
         "Div": { node, inputs, _ in [try binary(node, inputs, { $0 / $1 }, { $1 == 0 ? 0 : $0.dividedReportingOverflow(by: $1).partialValue })] },
+        "Mod": { node, inputs, _ in
+            let truncated = node.int("fmod", default: 0) != 0
+            return [try binary(node, inputs, { a, b in
+                let remainder = fmodf(a, b)
+                return truncated || remainder == 0 || (remainder < 0) == (b < 0) ? remainder : remainder + b
+            }, { a, b in
+                guard b != 0 else { return 0 }
+                let remainder = a.remainderReportingOverflow(dividingBy: b).partialValue
+                return truncated || remainder == 0 || (remainder < 0) == (b < 0) ? remainder : remainder &+ b
+            })]
+        },
     ]
 
     static func broadcastShape(_ a: [Int], _ b: [Int], _ node: Node) throws -> [Int] {

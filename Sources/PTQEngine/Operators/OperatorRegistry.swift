@@ -20,6 +20,8 @@ public enum OperatorRegistry {
         for (name, function) in ShapeGenerationOperators.all { table[name] = function }
         for (name, function) in LocalResponseNormalizationOperator.all { table[name] = function }
         for (name, function) in ResizeOperator.all { table[name] = function }
+        for (name, function) in EinsumOperator.all { table[name] = function }
+        for (name, function) in ScatterOperator.all { table[name] = function }
         return table
     }()
 

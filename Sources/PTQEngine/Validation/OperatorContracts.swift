@@ -88,6 +88,9 @@ struct OperatorContract {
         table["Range"] = OperatorContract(inputs: 3...3)
         table["Expand"] = OperatorContract(inputs: 2...2)
         table["Tile"] = OperatorContract(inputs: 2...2)
+        table["Mod"] = OperatorContract(inputs: 2...2, ints: ["fmod"], flags: ["fmod"])
+        table["Einsum"] = OperatorContract(inputs: 1...unbounded, strings: ["equation"])
+        table["ScatterND"] = OperatorContract(inputs: 3...3, strings: ["reduction"])
         let floatInputs: [String: [Int]] = [
             "Relu": [0], "Sigmoid": [0], "HardSwish": [0], "GlobalAveragePool": [0], "GlobalMaxPool": [0],
             "LeakyRelu": [0], "HardSigmoid": [0], "PRelu": [0, 1], "Conv": [0, 1, 2], "ConvTranspose": [0, 1, 2],
