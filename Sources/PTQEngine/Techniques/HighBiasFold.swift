@@ -65,7 +65,7 @@ public struct HighBiasFold: Technique {
                 let depthwise = LayerSets.isDepthwise(second, graph)
                 let outputs = weight2.shape[CrossLayerScaling.outputAxis(second)]
                 let inputChannels = second.opType == "ConvTranspose" ? weight2.shape[0] : weight2.shape[1]
-                guard weight2.rank == 4 || second.opType != "Conv", depthwise ? outputs == absorbed.count : inputChannels == absorbed.count,
+                guard weight2.rank >= 3, depthwise ? outputs == absorbed.count : inputChannels == absorbed.count,
                       outputs == secondLayer.outputChannels(graph) else {
                     report.skipped.append("\(firstName) -> \(secondName): \(secondName)'s weight \(describeShape(weight2.shape)) does not take \(absorbed.count) input channels")
                     continue

@@ -1,6 +1,7 @@
 /// Finding the layer sets cross-layer scaling and high-bias fold work on.
 ///
-/// A chain is a run of Conv/ConvTranspose layers with constant weights joined directly or through a
+/// A chain is a run of Conv/ConvTranspose layers (1, 2 or 3 spatial axes: the channel arithmetic is the same)
+/// with constant weights joined directly or through a
 /// single-reader Relu or PRelu; anything else ends it (a ReLU6 left in place, any fan-out, Add,
 /// Concat, pooling, Gemm, other ops). A chain is cut into sets: Conv→Conv pairs and
 /// Conv→Depthwise→Conv triplets (depthwise: groups = in = out channels); consecutive sets overlap
@@ -23,7 +24,7 @@ public enum LayerSets {
 
     static func isScalable(_ node: Node, _ graph: Graph) -> Bool {
         guard node.opType == "Conv" || node.opType == "ConvTranspose", node.inputs.count >= 2,
-              let weight = graph.initializers[node.inputs[1]], weight.kind == .float, weight.rank == 4,
+              let weight = graph.initializers[node.inputs[1]], weight.kind == .float, (3...5).contains(weight.rank),
               graph.readers(ofInitializer: node.inputs[1]) == 1 else { return false }
         return node.opType == "Conv" || isPlain(node)
     }
