@@ -8,6 +8,8 @@ enum FuzzModels {
     static let all: [(name: String, graph: Graph, inputShape: [Int], classes: Int)] = [
         ("cnn", cnn(), [3, 8, 8], 10),
         ("mixed", mixed(), [4, 6, 6], 10),
+        ("sequence", sequence(), [4, 12], 8),
+        ("volume", volume(), [2, 4, 6, 6], 6),
     ]
 
     static func weights(_ shape: [Int], seed: Int) -> Tensor {
@@ -79,6 +81,51 @@ enum FuzzModels {
         t = b.node("Add", name: "add", inputs: [t], constants: [("add.b", weights([10], seed: 13))])
         t = b.node("Softmax", name: "softmax", inputs: [t], attributes: ["axis": .int(1)])
         return b.finish(output: t, shape: [nil, 10])
+    }
+}
+
+extension FuzzModels {
+    /// Audio-like 1-D: Conv → Relu → depthwise Conv → Relu → Transpose → self-attention as Einsum, with a
+    /// ScatterND-built mask and a Mod → Softmax → Einsum → ReduceMean.
+    static func sequence() -> Graph {
+        var b = GraphBuilder(input: "x", shape: [nil, 4, 12])
+        var t = b.node("Conv", name: "conv", inputs: ["x"],
+                       constants: [("conv.w", weights([8, 4, 3], seed: 14)), ("conv.b", weights([8], seed: 15))],
+                       attributes: ["kernel_shape": .ints([3]), "pads": .ints([1, 1])])
+        t = b.node("Relu", name: "relu1", inputs: [t])
+        t = b.node("Conv", name: "dw", inputs: [t], constants: [("dw.w", weights([8, 1, 3], seed: 16))],
+                   attributes: ["group": .int(8), "kernel_shape": .ints([3]), "pads": .ints([1, 1])])
+        t = b.node("Relu", name: "relu2", inputs: [t])
+        let tokens = b.node("Transpose", name: "tokens", inputs: [t], attributes: ["perm": .ints([0, 2, 1])])
+        var scores = b.node("Einsum", name: "scores", inputs: [tokens, tokens], attributes: ["equation": .string("bic,bjc->bij")])
+        let mask = b.node("ScatterND", name: "mask", inputs: [],
+                          constants: [("mask.data", Tensor(zeros: [12, 12])), ("mask.rows", Tensor(shape: [2, 1], integers: [3, 5])),
+                                      ("mask.updates", Tensor(shape: [2, 12], floats: [Float](repeating: -4, count: 24)))])
+        scores = b.node("Add", name: "masked", inputs: [scores, mask])
+        scores = b.node("Mod", name: "wrap", inputs: [scores], constants: [("wrap.by", .scalar(5))], attributes: ["fmod": .int(1)])
+        scores = b.node("Softmax", name: "softmax", inputs: [scores], attributes: ["axis": .int(2)])
+        t = b.node("Einsum", name: "mix", inputs: [scores, tokens], attributes: ["equation": .string("bij,bjc->bic")])
+        t = b.node("ReduceMean", name: "pool", inputs: [t], attributes: ["axes": .ints([1]), "keepdims": .int(0)])
+        return b.finish(output: t, shape: [nil, 8])
+    }
+
+    /// Video-like 3-D: Conv → BN → Relu → MaxPool → Conv → Relu → GlobalAveragePool → Flatten → Gemm.
+    static func volume() -> Graph {
+        var b = GraphBuilder(input: "x", shape: [nil, 2, 4, 6, 6])
+        var t = b.node("Conv", name: "conv1", inputs: ["x"],
+                       constants: [("conv1.w", weights([6, 2, 3, 3, 3], seed: 17)), ("conv1.b", weights([6], seed: 18))],
+                       attributes: ["kernel_shape": .ints([3, 3, 3]), "pads": .ints([1, 1, 1, 1, 1, 1])])
+        t = batchNorm(&b, t, channels: 6, name: "bn1")
+        t = b.node("Relu", name: "relu1", inputs: [t])
+        t = b.node("MaxPool", name: "pool", inputs: [t], attributes: ["kernel_shape": .ints([2, 2, 2]), "strides": .ints([2, 2, 2])])
+        t = b.node("Conv", name: "conv2", inputs: [t], constants: [("conv2.w", weights([6, 6, 1, 3, 3], seed: 19))],
+                   attributes: ["kernel_shape": .ints([1, 3, 3]), "pads": .ints([0, 1, 1, 0, 1, 1])])
+        t = b.node("Relu", name: "relu2", inputs: [t])
+        t = b.node("GlobalAveragePool", name: "gap", inputs: [t])
+        t = b.node("Flatten", name: "flatten", inputs: [t], attributes: ["axis": .int(1)])
+        t = b.node("Gemm", name: "fc", inputs: [t],
+                   constants: [("fc.w", weights([6, 6], seed: 20)), ("fc.b", weights([6], seed: 21))], attributes: ["transB": .int(1)])
+        return b.finish(output: t, shape: [nil, 6])
     }
 }
 

@@ -7,12 +7,14 @@ import ONNXProto
 enum ModelMutator {
     static let attributeNames = ["kernel_shape", "strides", "pads", "dilations", "group", "axis", "axes", "perm",
                                  "transA", "transB", "alpha", "beta", "epsilon", "auto_pad", "ceil_mode",
-                                 "count_include_pad", "output_padding", "output_shape", "keepdims", "to", "mode"]
+                                 "count_include_pad", "output_padding", "output_shape", "keepdims", "to", "mode",
+                                 "equation", "reduction", "fmod"]
     static let operatorNames = ["Conv", "ConvTranspose", "Gemm", "MatMul", "Relu", "Clip", "BatchNormalization",
                                 "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Concat",
                                 "Add", "Mul", "Softmax", "Transpose", "Squeeze", "Unsqueeze", "Slice", "Pad",
                                 "Gather", "Split", "ReduceMean", "Sigmoid", "HardSigmoid", "Identity", "Resize",
-                                "QuantizeLinear", "DequantizeLinear", "Shape", "Cast", "NoSuchOp"]
+                                "QuantizeLinear", "DequantizeLinear", "Shape", "Cast", "Einsum", "ScatterND", "Mod",
+                                "NoSuchOp"]
 
     static func mutate(_ original: Onnx_ModelProto, random: inout FuzzRandom) -> (Onnx_ModelProto, String) {
         var model = original
@@ -175,7 +177,8 @@ enum ModelMutator {
                 attribute.ints = (0..<random.below(6)).map { _ in Int64(random.interestingInteger(near: 2)) }
             case 2:
                 attribute.type = .string
-                attribute.s = Data(random.pick(["SAME_UPPER", "SAME_LOWER", "VALID", "NOTSET", "nearest", "bogus"]).utf8)
+                attribute.s = Data(random.pick(["SAME_UPPER", "SAME_LOWER", "VALID", "NOTSET", "nearest", "bogus", "add", "max",
+                                                  "bic,bjc->bij", "...ij,jk", "ii->i", "ab,ab,ab", "a-", "->"]).utf8)
             default:
                 attribute.type = .float
                 attribute.f = random.interestingFloat()

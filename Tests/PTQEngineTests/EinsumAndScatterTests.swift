@@ -37,6 +37,15 @@ import Testing
         #expect(y.shape == [2] && y.floats == [18, 45])
     }
 
+    /// Found by ptq-fuzz (seed 29): a size-1 axis meeting an empty one took size 1 and read past the empty tensor.
+    @Test func sizeOneBroadcastsToAnEmptyAxis() throws {
+        let node = Node(name: "e", opType: "Einsum", inputs: ["a", "b"], outputs: ["y"], attributes: ["equation": .string("ij,ij->ij")])
+        for (first, second) in [([1, 3], [0, 3]), ([0, 3], [1, 3])] {
+            let y = try EinsumOperator.einsum(node, [Tensor(zeros: first), Tensor(zeros: second)])
+            #expect(y.shape == [0, 3])
+        }
+    }
+
     static let scatterFaults: [(indices: [Int64], indexShape: [Int], updates: [Int], expected: String)] = [
         ([5], [1, 1], [1, 3], "index 5 is out of range for axis 0 of size 2"),
         ([0, 0, 0], [1, 3], [1], "indices address 3 axes of a rank-2 tensor"),

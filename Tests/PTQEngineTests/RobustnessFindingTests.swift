@@ -172,4 +172,35 @@ import ZIPFoundation
                 && (text.contains("expands past") || text.contains("damaged"))
         }
     }
+
+    /// Found by ptq-fuzz (seed 1, on the 'sequence' model): a 12x12 zero tensor fed to ReduceMean as its axes
+    /// named axis 0 144 times, and the reduced count overflowed. Repeated axes are an error now.
+    @Test func repeatedReductionAxesAreRefused() {
+        let node = Node(name: "pool", opType: "ReduceMean", inputs: ["x", "axes"], outputs: ["y"])
+        #expect {
+            _ = try ReductionOperators.reduce(node, [Tensor(zeros: [4, 3]), Tensor(shape: [3], integers: [0, 0, -2])], .mean)
+        } throws: { "\($0)".contains("pool") && "\($0)".contains("name an axis more than once") }
+    }
+
+    /// Found by ptq-fuzz (seed 30, on the 'volume' model): a declared batch of 0 reached the 3-D Conv's
+    /// all-padding path, which read a plane of the empty input. Empty batches give empty outputs, for every
+    /// operator that lifts to 2-D.
+    @Test func emptyBatchesThroughLiftedOperators() throws {
+        let cube: [String: Attribute] = ["kernel_shape": .ints([3, 3, 3]), "pads": .ints([1, 1, 1, 1, 1, 1])]
+        let cases: [(Node, [Tensor?], [Int])] = [
+            (Node(name: "c3", opType: "Conv", inputs: ["x", "w"], outputs: ["y"], attributes: cube),
+             [Tensor(zeros: [0, 2, 4, 5, 5]), Tensor(zeros: [3, 2, 3, 3, 3])], [0, 3, 4, 5, 5]),
+            (Node(name: "t3", opType: "ConvTranspose", inputs: ["x", "w"], outputs: ["y"], attributes: ["kernel_shape": .ints([2, 2, 2])]),
+             [Tensor(zeros: [0, 2, 4, 5, 5]), Tensor(zeros: [2, 3, 2, 2, 2])], [0, 3, 5, 6, 6]),
+            (Node(name: "p3", opType: "MaxPool", inputs: ["x"], outputs: ["y"], attributes: ["kernel_shape": .ints([2, 2, 2]), "strides": .ints([2, 2, 2])]),
+             [Tensor(zeros: [0, 2, 4, 6, 6])], [0, 2, 2, 3, 3]),
+            (Node(name: "c1", opType: "Conv", inputs: ["x", "w"], outputs: ["y"], attributes: ["kernel_shape": .ints([3]), "pads": .ints([1, 1])]),
+             [Tensor(zeros: [0, 2, 7]), Tensor(zeros: [3, 2, 3])], [0, 3, 7]),
+        ]
+        for (node, inputs, expected) in cases {
+            let operation = try #require(OperatorRegistry.table[node.opType])
+            let outputs: [Tensor] = try operation(node, inputs, 13)
+            #expect(outputs[0].shape == expected, "\(node.name): \(outputs[0].shape)")
+        }
+    }
 }

@@ -34,7 +34,7 @@ enum EinsumOperator {
                 guard size == known || size == 1 || known == 1 else {
                     throw OperatorSupport.fail(node, "subscript '\(label)' is \(known) long in one operand and \(size) in another")
                 }
-                sizes[label] = max(size, known)
+                sizes[label] = known == 1 ? size : known  // 1 broadcasts to any size, 0 included
             }
         }
         var terms = try zip(operands, equation.inputs).map { operand, labels in

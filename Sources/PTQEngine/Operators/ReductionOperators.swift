@@ -23,6 +23,9 @@ enum ReductionOperators {
             axes = Array(0..<x.rank)
         }
         let reduced = Set(axes)
+        guard reduced.count == axes.count else {
+            throw OperatorSupport.fail(node, "axes \(axes) name an axis more than once; expected distinct axes")
+        }
         let keptShape = x.shape.enumerated().map { reduced.contains($0.offset) ? 1 : $0.element }
         let shape = keepDims ? keptShape : x.shape.enumerated().filter { !reduced.contains($0.offset) }.map(\.element)
         let outputCount = keptShape.reduce(1, *)

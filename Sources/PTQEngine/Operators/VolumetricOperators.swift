@@ -60,7 +60,9 @@ enum VolumetricOperators {
             }
         }
         if accumulated.isEmpty {  // every tap reads padding: the output is the bias alone
-            let y = try ConvolutionOperators.conv(plane, [gatherPlanes(x, [(0, 0)]), depthSlice(w, 0), nil], activation: .none, winograd: nil)
+            // A zero plane stands in for the input, which may hold no sample at all (batch or depth 0).
+            let zeros = Tensor(zeros: [1, x.shape[1], x.shape[3], x.shape[4]])
+            let y = try ConvolutionOperators.conv(plane, [zeros, depthSlice(w, 0), nil], activation: .none, winograd: nil)
             planeShape = Array(y.shape.dropFirst())
             accumulated = [Float](repeating: 0, count: batch * outDepth * planeShape.reduce(1, *))
         }
