@@ -81,7 +81,9 @@ public enum ConvolutionKernel {
         // Split columns when there are too few images and groups to keep every worker busy.
         let workers = Parallel.available
         let blocks = independent >= workers ? 1 : min(workers, max(1, outPlane / 64))
-        let items = independent * blocks
+        // Planes too small to split (7×7, 14×14 at batch 1) split their output channels instead.
+        let rowBlocks = independent >= workers || blocks > 1 ? 1 : min(workers, max(1, g.outChannelsPerGroup / 16))
+        let items = independent * blocks * rowBlocks
         let inputPointer = SendablePointer(UnsafeMutablePointer(mutating: input))
         let weightPointer = SendablePointer(UnsafeMutablePointer(mutating: weight))
         let biasPointer = bias.map { SendablePointer(UnsafeMutablePointer(mutating: $0)) }
@@ -90,9 +92,10 @@ public enum ConvolutionKernel {
             var scratch: UnsafeMutablePointer<Float>? = nil
             defer { scratch?.deallocate() }
             for item in range {
-                let block = item % blocks
-                let group = (item / blocks) % g.groups
-                let image = item / (blocks * g.groups)
+                let rowBlock = item % rowBlocks
+                let block = (item / rowBlocks) % blocks
+                let group = (item / (rowBlocks * blocks)) % g.groups
+                let image = item / (rowBlocks * blocks * g.groups)
                 let columnStart = outPlane * block / blocks
                 let columnEnd = outPlane * (block + 1) / blocks
                 let columns = columnEnd - columnStart
@@ -111,14 +114,15 @@ public enum ConvolutionKernel {
                     b = UnsafePointer(scratch!)
                     ldb = columns
                 }
-                let outChannels = g.outChannelsPerGroup
-                let c = outputPointer.pointer + (image * g.outChannels + group * outChannels) * outPlane + columnStart
-                let a = weightPointer.pointer + group * outChannels * kernelSize
+                let firstChannel = g.outChannelsPerGroup * rowBlock / rowBlocks
+                let outChannels = g.outChannelsPerGroup * (rowBlock + 1) / rowBlocks - firstChannel
+                let groupChannel = group * g.outChannelsPerGroup + firstChannel
+                let c = outputPointer.pointer + (image * g.outChannels + groupChannel) * outPlane + columnStart
+                let a = weightPointer.pointer + groupChannel * kernelSize
                 // C starts as the bias and SGEMM accumulates into it (beta 1): one pass over the
                 // output fewer than zeroing (beta 0) and adding the bias afterwards.
                 for channel in 0..<outChannels {
-                    (c + channel * outPlane).update(repeating: biasPointer?.pointer[group * outChannels + channel] ?? 0,
-                                                    count: columns)
+                    (c + channel * outPlane).update(repeating: biasPointer?.pointer[groupChannel + channel] ?? 0, count: columns)
                 }
                 sgemm(m: outChannels, n: columns, k: kernelSize, a: a, lda: kernelSize, b: b, ldb: ldb,
                       c: c, ldc: outPlane, beta: 1)

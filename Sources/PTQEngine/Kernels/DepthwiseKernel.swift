@@ -26,13 +26,19 @@ enum DepthwiseKernel {
         // Stride-1 3×3 planes whose rows would leave vector loop tails (width not a multiple of 8)
         // run over the padded grid in one loop; see below.
         let usesGrid = isThreeByThree && strideH == 1 && strideW == 1 && g.outWidth % 8 != 0
+        // Other kernels (5×5, 7×7) at stride 1 or 2 go tap by tap over phase grids (see `phaseGrid`).
+        let phases = !isThreeByThree && g.dilationHeight == 1 && g.dilationWidth == 1 && strideH == strideW && strideH <= 2
+            ? PhaseLayout(paddedHeight: paddedHeight, paddedWidth: paddedWidth, stride: strideH) : nil
         Parallel.forEachRange(planes) { range in
             let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedHeight * paddedWidth)
             let grid = usesGrid ? UnsafeMutablePointer<Float>.allocate(capacity: g.outHeight * paddedWidth) : nil
+            let phaseBuffer = phases.map { UnsafeMutablePointer<Float>.allocate(capacity: $0.capacity + g.outHeight * $0.width) }
             defer {
                 padded.deallocate()
                 grid?.deallocate()
+                phaseBuffer?.deallocate()
             }
+            if let phases, let phaseBuffer { phaseBuffer.initialize(repeating: 0, count: phases.capacity) }
             // The border stays zero: every plane writes only the input's own positions.
             padded.initialize(repeating: 0, count: paddedHeight * paddedWidth)
             for plane in range {
@@ -44,6 +50,11 @@ enum DepthwiseKernel {
                 let taps = UnsafePointer(weightPointer.pointer + channel * g.kernelHeight * g.kernelWidth)
                 let biasValue = biasPointer?.pointer[channel] ?? 0
                 let target = outputPointer.pointer + plane * g.outHeight * g.outWidth
+                if let phases, let phaseBuffer {
+                    phaseGrid(UnsafePointer(padded), phases, phaseBuffer, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth,
+                              outHeight: g.outHeight, outWidth: g.outWidth, taps, biasValue, low, high, target)
+                    continue
+                }
                 if let grid {
                     // One run over the padded grid (output rows at the padded row pitch, the two
                     // surplus columns per row discarded): no per-row loop tails on 7- and 14-wide
@@ -79,6 +90,60 @@ enum DepthwiseKernel {
                     }
                     clamp(out, count: g.outWidth, low: low, high: high)
                 }
+            }
+        }
+    }
+
+    /// Where a stride-s plane's taps read: s×s phase planes, phase (a, b) holding padded rows s·r + a and columns
+    /// s·c + b, so that tap (kh, kw) of output (oh, ow) is phase (kh mod s, kw mod s) at (oh + kh/s, ow + kw/s): a
+    /// stride-1 read. At stride 1 the one phase is the padded plane itself.
+    struct PhaseLayout {
+        let stride: Int, paddedHeight: Int, paddedWidth: Int, height: Int, width: Int
+        init(paddedHeight: Int, paddedWidth: Int, stride: Int) {
+            (self.stride, self.paddedHeight, self.paddedWidth) = (stride, paddedHeight, paddedWidth)
+            height = (paddedHeight + stride - 1) / stride
+            width = (paddedWidth + stride - 1) / stride
+        }
+        /// The phases (none at stride 1, which reads the padded plane).
+        var capacity: Int { stride == 1 ? 0 : stride * stride * height * width }
+    }
+
+    /// A k×k depthwise plane tap by tap: each tap one pass of `grid[p] += w · phase[p + offset]` over the output
+    /// grid at the phase's row pitch (columns past the output width are computed and dropped), a long stride-1
+    /// loop that vectorizes where a per-row loop of 7 or 14 columns would be all overhead. `buffer` holds the
+    /// phases (zero beyond the padded plane: only positions inside it are ever written) followed by the grid.
+    static func phaseGrid(_ padded: UnsafePointer<Float>, _ layout: PhaseLayout, _ buffer: UnsafeMutablePointer<Float>,
+                          kernelHeight: Int, kernelWidth: Int, outHeight: Int, outWidth: Int, _ taps: UnsafePointer<Float>,
+                          _ bias: Float, _ low: Float, _ high: Float, _ target: UnsafeMutablePointer<Float>) {
+        let (s, width, planeSize) = (layout.stride, layout.width, layout.height * layout.width)
+        if s > 1 {
+            for a in 0..<s {
+                for b in 0..<s {
+                    let phase = buffer + (a * s + b) * planeSize
+                    for r in 0..<layout.height where r * s + a < layout.paddedHeight {
+                        let source = padded + (r * s + a) * layout.paddedWidth + b, row = phase + r * width
+                        let columns = (layout.paddedWidth - b + s - 1) / s
+                        for c in 0..<columns { row[c] = source[c * s] }
+                    }
+                }
+            }
+        }
+        let grid = buffer + layout.capacity
+        let count = (outHeight - 1) * width + outWidth
+        grid.update(repeating: bias, count: count)
+        for kh in 0..<kernelHeight {
+            for kw in 0..<kernelWidth {
+                let phase = s == 1 ? padded : UnsafePointer(buffer + ((kh % s) * s + kw % s) * planeSize)
+                let source = phase + (kh / s) * width + kw / s
+                let w = taps[kh * kernelWidth + kw]
+                for p in 0..<count { grid[p] = grid[p].addingProduct(w, source[p]) }
+            }
+        }
+        for oh in 0..<outHeight {
+            let row = grid + oh * width, out = target + oh * outWidth
+            for ow in 0..<outWidth {
+                let value = row[ow]
+                out[ow] = value < low ? low : (value > high ? high : value)
             }
         }
     }

@@ -80,3 +80,27 @@ func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transposeA
                transposeB ? BLAS.transpose : BLAS.noTranspose,
                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
+
+/// `sgemm` with the columns of B and C split over the worker threads when the product is large enough to
+/// pay for waking them: a classifier's Gemm at batch 1 (m = 1) otherwise runs on one core.
+func sgemmSplittingColumns(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
+                           b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
+                           c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, beta: Float = 0) {
+    let parts = m * n * k >= 1 << 20 ? min(Parallel.available, n / 64) : 1
+    guard parts > 1 else {
+        sgemm(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA, b: b, ldb: ldb, transposeB: transposeB,
+              c: c, ldc: ldc, alpha: alpha, beta: beta)
+        return
+    }
+    let (left, right, target) = (SendablePointer(UnsafeMutablePointer(mutating: a)), SendablePointer(UnsafeMutablePointer(mutating: b)),
+                                 SendablePointer(c))
+    Parallel.forEachRange(parts) { range in
+        for part in range {
+            let start = n * part / parts, end = n * (part + 1) / parts
+            // Column j of op(B) starts at row j of a transposed B, at column j of a plain one.
+            let columns = UnsafePointer(right.pointer + (transposeB ? start * ldb : start))
+            sgemm(m: m, n: end - start, k: k, a: UnsafePointer(left.pointer), lda: lda, transposeA: transposeA, b: columns, ldb: ldb,
+                  transposeB: transposeB, c: target.pointer + start, ldc: ldc, alpha: alpha, beta: beta)
+        }
+    }
+}

@@ -17,12 +17,12 @@ enum ActivationOperators {
             let alpha = node.float("alpha", default: 0.01)
             return [try map(node, inputs) { $0 >= 0 ? $0 : alpha * $0 }]
         },
-        "Sigmoid": { node, inputs, _ in [try map(node, inputs) { sigmoid($0) }] },
+        "Sigmoid": { node, inputs, _ in [try vectorMap(node, inputs, .sigmoid)] },
         "HardSigmoid": { node, inputs, _ in
             let alpha = node.float("alpha", default: 0.2), beta = node.float("beta", default: 0.5)
-            return [try map(node, inputs) { min(max(alpha * $0 + beta, 0), 1) }]
+            return [try vectorMap(node, inputs, .hardSigmoid(alpha, beta))]
         },
-        "HardSwish": { node, inputs, _ in [try map(node, inputs) { $0 * min(max($0 / 6 + 0.5, 0), 1) }] },
+        "HardSwish": { node, inputs, _ in [try vectorMap(node, inputs, .hardSwish)] },
         "PRelu": { node, inputs, _ in
             var prelu = node
             prelu.opType = "PRelu"
@@ -30,8 +30,19 @@ enum ActivationOperators {
         },
     ]
 
-    @inline(__always)
-    static func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
+    /// A pointwise float op through `VectorMath.map`: vectorized, and split over threads when large.
+    static func vectorMap(_ node: Node, _ inputs: [Tensor?], _ function: PointwiseFunction) throws -> Tensor {
+        let x = try OperatorSupport.required(inputs, 0, node)
+        let input = x.asFloats
+        // A separate output: in place, LLVM's runtime overlap check fails and the loop runs scalar (8x slower).
+        var output = [Float](repeating: 0, count: input.count)
+        input.withUnsafeBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { target in
+                if let from = source.baseAddress, let to = target.baseAddress { VectorMath.map(from, to, count: input.count, function) }
+            }
+        }
+        return Tensor(shape: x.shape, floats: output)
+    }
 
     @inline(__always)
     static func map(_ node: Node, _ inputs: [Tensor?], _ function: (Float) -> Float) throws -> Tensor {

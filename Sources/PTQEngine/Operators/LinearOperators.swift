@@ -37,7 +37,7 @@ enum LinearOperators {
         a.floats.withUnsafeBufferPointer { ap in
             b.floats.withUnsafeBufferPointer { bp in
                 output.withUnsafeMutableBufferPointer { op in
-                    sgemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: a.shape[1], transposeA: transA,
+                    sgemmSplittingColumns(m: m, n: n, k: k, a: ap.baseAddress!, lda: a.shape[1], transposeA: transA,
                           b: bp.baseAddress!, ldb: b.shape[1], transposeB: transB,
                           c: op.baseAddress!, ldc: n, alpha: alpha, beta: accumulate)
                 }
@@ -80,7 +80,7 @@ enum LinearOperators {
                 output.withUnsafeMutableBufferPointer { op in
                     if countB == 1 {
                         // One weight matrix: fold every batch of A into the rows of a single GEMM.
-                        sgemm(m: batches * m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n,
+                        sgemmSplittingColumns(m: batches * m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n,
                               c: op.baseAddress!, ldc: n)
                         return
                     }

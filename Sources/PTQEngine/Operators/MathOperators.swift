@@ -8,8 +8,8 @@ enum MathOperators {
     static let all: [String: OperatorFunction] = {
         var table: [String: OperatorFunction] = [:]
         let unary: [String: @Sendable (Node) -> (Float) -> Float] = [
-            "Tanh": { _ in { tanhf($0) } }, "Exp": { _ in { expf($0) } }, "Log": { _ in { logf($0) } },
-            "Sqrt": { _ in { sqrtf($0) } }, "Erf": { _ in { erff($0) } }, "Reciprocal": { _ in { 1 / $0 } },
+            "Tanh": { _ in { tanhf($0) } }, "Log": { _ in { logf($0) } },
+            "Sqrt": { _ in { sqrtf($0) } }, "Reciprocal": { _ in { 1 / $0 } },
             "Floor": { _ in { $0.rounded(.down) } }, "Ceil": { _ in { $0.rounded(.up) } },
             "Round": { _ in { $0.rounded(.toNearestOrEven) } },
             "Softplus": { _ in { x in x > 20 ? x : log1pf(expf(x)) } },
@@ -23,12 +23,6 @@ enum MathOperators {
                 let gamma = node.float("gamma", default: 1.05070102214813232421875)
                 return { $0 > 0 ? gamma * $0 : gamma * (alpha * expf($0) - alpha) }
             },
-            "Gelu": { node in
-                if node.string("approximate", default: "none") == "tanh" {
-                    return { x in 0.5 * x * (1 + tanhf(0.7978845608028654 * (x + 0.044715 * x * x * x))) }
-                }
-                return { x in 0.5 * x * (1 + erff(x * 0.7071067811865476)) }
-            },
             "Shrink": { node in
                 let bias = node.float("bias", default: 0), lambd = node.float("lambd", default: 0.5)
                 return { $0 < -lambd ? $0 + bias : ($0 > lambd ? $0 - bias : 0) }
@@ -37,11 +31,25 @@ enum MathOperators {
         for (name, make) in unary {
             table[name] = { node, inputs, _ in [try ActivationOperators.map(node, inputs, make(node))] }
         }
+        // The ones real models apply to whole activations, vectorized (see VectorMath).
+        table["Exp"] = { node, inputs, _ in [try ActivationOperators.vectorMap(node, inputs, .exp)] }
+        table["Erf"] = { node, inputs, _ in [try ActivationOperators.vectorMap(node, inputs, .erf)] }
+        table["Gelu"] = { node, inputs, opset in
+            if node.string("approximate", default: "none") == "tanh" {
+                return [try ActivationOperators.map(node, inputs) { x in 0.5 * x * (1 + tanhf(0.7978845608028654 * (x + 0.044715 * x * x * x))) }]
+            }
+            return [try ActivationOperators.vectorMap(node, inputs, .gelu)]
+        }
         table["Neg"] = { node, inputs, _ in [try signed(node, inputs, { -$0 }, { 0 &- $0 })] }
         table["Abs"] = { node, inputs, _ in [try signed(node, inputs, { abs($0) }, { $0 == .min ? .max : abs($0) })] }
         table["Sign"] = { node, inputs, _ in [try signed(node, inputs, { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }, { $0.signum() })] }
         table["Pow"] = { node, inputs, _ in
-            [try ElementwiseOperators.binary(node, inputs, { powf($0, $1) }, { base, exponent in
+            // A decomposed LayerNorm squares with Pow(x, 2): a product, not powf's exp and log per element.
+            if let x = inputs.first ?? nil, x.kind == .float, inputs.count > 1, let exponent = inputs[1], exponent.count == 1,
+               exponent.rank <= x.rank, exponent.asFloats[0] == 2 {
+                return [Tensor(shape: x.shape, floats: x.floats.map { $0 * $0 })]
+            }
+            return [try ElementwiseOperators.binary(node, inputs, { powf($0, $1) }, { base, exponent in
                 exponent < 0 ? 0 : (0..<min(exponent, 64)).reduce(Int64(1)) { result, _ in result &* base } })]
         }
         table["Max"] = { node, inputs, _ in [try variadic(node, inputs, { $0.isNaN || $1.isNaN ? .nan : max($0, $1) }, { max($0, $1) })] }

@@ -102,6 +102,19 @@ enum ShapeOperators {
         let shape = permutation.map { x.shape[$0] }
         let sourceStrides = stridesOf(x.shape)
         let permutedStrides = permutation.map { sourceStrides[$0] }
+        if x.kind == .float && x.count > 0 {
+            // Copied run by run, without the index array the general gather builds.
+            var output = [Float](repeating: 0, count: x.count)
+            x.floats.withUnsafeBufferPointer { source in
+                output.withUnsafeMutableBufferPointer { target in
+                    let (from, to) = (source.baseAddress!, target.baseAddress!)
+                    ElementwiseOperators.forEachRun(shape, permutedStrides, permutedStrides) { out, offset, _, count, stride, _ in
+                        for index in 0..<count { to[out + index] = from[offset + index * stride] }
+                    }
+                }
+            }
+            return Tensor(shape: shape, floats: output)
+        }
         var indices = [Int](repeating: 0, count: x.count)
         ElementwiseOperators.forEachRun(shape, permutedStrides, permutedStrides) { out, offset, _, count, stride, _ in
             for index in 0..<count { indices[out + index] = offset + index * stride }
