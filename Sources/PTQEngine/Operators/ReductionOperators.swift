@@ -29,6 +29,7 @@ enum ReductionOperators {
         let keptShape = x.shape.enumerated().map { reduced.contains($0.offset) ? 1 : $0.element }
         let shape = keepDims ? keptShape : x.shape.enumerated().filter { !reduced.contains($0.offset) }.map(\.element)
         let outputCount = keptShape.reduce(1, *)
+        if let fast = contiguousReduction(x, axes: reduced, kind: kind, outputShape: shape) { return fast }
         let start: Double
         switch kind {
         case .max: start = -.infinity
@@ -70,6 +71,66 @@ enum ReductionOperators {
             return Tensor(shape: shape, integers: results.map { Int64(saturating: $0) }, onnxType: x.onnxType)
         }
         return Tensor(shape: shape, floats: results)
+    }
+
+    /// Sum, mean, max and min of float data over one run of adjacent axes, seen as [outer, reduced, inner]: the
+    /// LayerNorm that opset-13 exports spell as ReduceMean over the channels or the last axis. Plain loops over
+    /// contiguous memory (the general walk costs a closure call per element); sums still accumulate in Double.
+    static func contiguousReduction(_ x: Tensor, axes: Set<Int>, kind: Kind, outputShape: [Int]) -> Tensor? {
+        guard x.kind == .float, x.count > 0, [.sum, .mean, .max, .min].contains(kind),
+              let first = axes.min(), let last = axes.max(), last - first + 1 == axes.count else { return nil }
+        let outer = x.shape[..<first].reduce(1, *), reduced = x.shape[first...last].reduce(1, *)
+        let inner = x.shape[(last + 1)...].reduce(1, *)
+        var output = [Float](repeating: 0, count: outer * inner)
+        x.floats.withUnsafeBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { target in
+                let (from, to) = (source.baseAddress!, target.baseAddress!)
+                if kind == .max || kind == .min {
+                    for o in 0..<outer {
+                        let row = to + o * inner
+                        (row).update(from: from + o * reduced * inner, count: inner)
+                        for r in 1..<max(reduced, 1) {
+                            let values = from + (o * reduced + r) * inner
+                            for i in 0..<inner {
+                                let (current, value) = (row[i], values[i])
+                                row[i] = current.isNaN || value.isNaN ? .nan : (kind == .max ? Swift.max(current, value) : Swift.min(current, value))
+                            }
+                        }
+                    }
+                    return
+                }
+                let divisor = kind == .mean ? Double(reduced) : 1
+                if inner == 1 {
+                    // A contiguous row: eight running sums, so the additions need not wait on each other.
+                    for o in 0..<outer {
+                        let values = from + o * reduced
+                        var partial = SIMD8<Double>()
+                        var r = 0
+                        while r + 8 <= reduced {
+                            for lane in 0..<8 { partial[lane] += Double(values[r + lane]) }
+                            r += 8
+                        }
+                        var total = partial.sum()
+                        while r < reduced { total += Double(values[r]); r += 1 }
+                        to[o] = Float(total / divisor)
+                    }
+                    return
+                }
+                var accumulator = [Double](repeating: 0, count: inner)
+                accumulator.withUnsafeMutableBufferPointer { sums in
+                    let total = sums.baseAddress!
+                    for o in 0..<outer {
+                        total.update(repeating: 0, count: inner)
+                        for r in 0..<reduced {
+                            let values = from + (o * reduced + r) * inner
+                            for i in 0..<inner { total[i] += Double(values[i]) }
+                        }
+                        for i in 0..<inner { to[o * inner + i] = Float(total[i] / divisor) }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: outputShape, floats: output)
     }
 
     /// Calls body(source index, output index) for every element of `shape`, the output index in the
