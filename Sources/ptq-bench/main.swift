@@ -70,7 +70,7 @@ do {
         for node in graph.nodes {
             var kind = node.opType
             if node.opType == "Conv", let weight = graph.initializers[node.inputs[1]] {
-                kind = node.int("group", default: 1) > 1 ? "dw \(weight.shape[0]) s\(node.ints("strides")?[0] ?? 1)" : (weight.shape[2] == 1 ? "Conv 1x1" : "Conv \(weight.shape[2])x\(weight.shape[3])")
+                kind = node.int("group", default: 1) > 1 ? "dw \(weight.shape[0]) s\(node.ints("strides")?[0] ?? 1)" : (weight.shape[2] == 1 ? (ProcessInfo.processInfo.environment["PTQ_PROFILE"] == "layers" ? "Conv 1x1 \(weight.shape[1])->\(weight.shape[0]) \(node.name)" : "Conv 1x1") : "Conv \(weight.shape[2])x\(weight.shape[3])")
             }
             for output in node.outputs { producer[output] = kind }
         }

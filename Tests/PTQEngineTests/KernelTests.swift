@@ -70,6 +70,13 @@ import Testing
         // Wide enough for the transforms' eight-tile vector path, with scalar tiles after it.
         ConvCase(channels: 16, outChannels: 4, group: 1, size: (6, 37), kernel: 3, stride: 1, dilation: 1, pads: [1, 1, 1, 1]),
         ConvCase(channels: 16, outChannels: 4, group: 1, size: (5, 34), kernel: 3, stride: 1, dilation: 1, pads: [1, 1, 1, 1]),
+        // Depthwise k×k over stride phases: 5×5 and 7×7, stride 1 and 2, odd and even planes, asymmetric
+        // (TF "same") pads, a 4×4 kernel.
+        ConvCase(channels: 3, outChannels: 3, group: 3, size: (7, 7), kernel: 5, stride: 1, dilation: 1, pads: [2, 2, 2, 2]),
+        ConvCase(channels: 2, outChannels: 2, group: 2, size: (14, 13), kernel: 5, stride: 2, dilation: 1, pads: [1, 2, 2, 1]),
+        ConvCase(channels: 2, outChannels: 2, group: 2, size: (12, 12), kernel: 7, stride: 1, dilation: 1, pads: [3, 3, 3, 3]),
+        ConvCase(channels: 2, outChannels: 2, group: 2, size: (11, 16), kernel: 7, stride: 2, dilation: 1, pads: [3, 2, 3, 4]),
+        ConvCase(channels: 2, outChannels: 2, group: 2, size: (9, 9), kernel: 4, stride: 2, dilation: 1, pads: [0, 0, 0, 0]),
     ]
 
     @Test(arguments: convCases)

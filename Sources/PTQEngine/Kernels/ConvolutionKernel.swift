@@ -82,7 +82,7 @@ public enum ConvolutionKernel {
         let workers = Parallel.available
         let blocks = independent >= workers ? 1 : min(workers, max(1, outPlane / 64))
         // Planes too small to split (7×7, 14×14 at batch 1) split their output channels instead.
-        let rowBlocks = independent >= workers || blocks > 1 ? 1 : min(workers, max(1, g.outChannelsPerGroup / 16))
+        let rowBlocks = independent >= workers || blocks > 1 ? 1 : min(workers, max(1, g.outChannelsPerGroup / 32))
         let items = independent * blocks * rowBlocks
         let inputPointer = SendablePointer(UnsafeMutablePointer(mutating: input))
         let weightPointer = SendablePointer(UnsafeMutablePointer(mutating: weight))
@@ -114,8 +114,12 @@ public enum ConvolutionKernel {
                     b = UnsafePointer(scratch!)
                     ldb = columns
                 }
-                let firstChannel = g.outChannelsPerGroup * rowBlock / rowBlocks
-                let outChannels = g.outChannelsPerGroup * (rowBlock + 1) / rowBlocks - firstChannel
+                // Boundaries at multiples of 16 rows, the SGEMM kernel's block: every row then sums in the same
+                // order as in an unsplit run, so the bits do not depend on the batch or the number of cores.
+                let boundary = { (part: Int) in part == rowBlocks ? g.outChannelsPerGroup : g.outChannelsPerGroup * part / rowBlocks / 16 * 16 }
+                let firstChannel = boundary(rowBlock)
+                let outChannels = boundary(rowBlock + 1) - firstChannel
+                if outChannels <= 0 { continue }
                 let groupChannel = group * g.outChannelsPerGroup + firstChannel
                 let c = outputPointer.pointer + (image * g.outChannels + groupChannel) * outPlane + columnStart
                 let a = weightPointer.pointer + groupChannel * kernelSize

@@ -96,7 +96,9 @@ func sgemmSplittingColumns(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda:
                                  SendablePointer(c))
     Parallel.forEachRange(parts) { range in
         for part in range {
-            let start = n * part / parts, end = n * (part + 1) / parts
+            // Boundaries at multiples of 16 columns (the SGEMM kernel's block): the same bits on any core count.
+            let start = n * part / parts / 16 * 16, end = part + 1 == parts ? n : n * (part + 1) / parts / 16 * 16
+            if end <= start { continue }
             // Column j of op(B) starts at row j of a transposed B, at column j of a plain one.
             let columns = UnsafePointer(right.pointer + (transposeB ? start * ldb : start))
             sgemm(m: m, n: end - start, k: k, a: UnsafePointer(left.pointer), lda: lda, transposeA: transposeA, b: columns, ldb: ldb,

@@ -46,7 +46,7 @@ enum VectorMath {
 
     /// output[i] = function(input[i]), split over threads when large. Input and output must not overlap: where they
     /// do, LLVM's runtime check sends the loop down its scalar path.
-    /// One concrete loop per function: through a generic or a closure parameter the loops stayed scalar.
+    /// One concrete loop per function, so each is vectorized on its own.
     static func map(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int,
                     _ function: PointwiseFunction) {
         let source = SendablePointer(UnsafeMutablePointer(mutating: input)), target = SendablePointer(output)
