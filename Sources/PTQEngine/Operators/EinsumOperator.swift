@@ -61,7 +61,7 @@ enum EinsumOperator {
         let broadcasts = zip(term.labels, term.tensor.shape).contains { sizes[$0]! != $1 }
         if unique.count == term.labels.count && !broadcasts { return term }
         let shape = unique.map { sizes[$0]! }
-        guard let count = TensorLimits.elementCount(shape) else {
+        guard TensorLimits.elementCount(shape) != nil else {
             throw OperatorSupport.fail(node, "an operand broadcast to \(describeShape(shape)) would be too large")
         }
         let sourceStrides = stridesOf(term.tensor.shape)
@@ -70,11 +70,7 @@ enum EinsumOperator {
             term.labels.indices.filter { term.labels[$0] == label && term.tensor.shape[$0] != 1 }
                 .map { sourceStrides[$0] }.reduce(0, +)
         }
-        var indices = [Int](repeating: 0, count: count)
-        ElementwiseOperators.forEachRun(shape, strides, strides) { out, offset, _, run, stride, _ in
-            for index in 0..<run { indices[out + index] = offset + index * stride }
-        }
-        return Term(tensor: ShapeOperators.gather(term.tensor, indices, shape: shape), labels: unique)
+        return Term(tensor: ShapeOperators.strided(term.tensor, shape: shape, strides: strides), labels: unique)
     }
 
     /// Sums away the labels not in `keeping`: transposed so kept axes lead, then each row of the rest added up.

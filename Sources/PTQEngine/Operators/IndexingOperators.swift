@@ -74,28 +74,7 @@ enum IndexingOperators {
         let sourceStrides = stridesOf(x.shape)
         let base = zip(first, sourceStrides).map { $0 * $1 }.reduce(0, +)
         let strides = zip(step, sourceStrides).map { $0 * $1 }
-        if x.kind == .float, x.count > 0, let total = Optional(shape.reduce(1, *)), total > 0 {
-            // Copied run by run (a channel split's runs are whole planes), without an index array.
-            var output = [Float](repeating: 0, count: total)
-            x.floats.withUnsafeBufferPointer { source in
-                output.withUnsafeMutableBufferPointer { target in
-                    let (from, to) = (source.baseAddress! + base, target.baseAddress!)
-                    ElementwiseOperators.forEachRun(shape, strides, strides) { out, offset, _, count, stride, _ in
-                        if stride == 1 {
-                            (to + out).update(from: from + offset, count: count)
-                        } else {
-                            for index in 0..<count { to[out + index] = from[offset + index * stride] }
-                        }
-                    }
-                }
-            }
-            return Tensor(shape: shape, floats: output)
-        }
-        var indices = [Int](repeating: 0, count: shape.reduce(1, *))
-        ElementwiseOperators.forEachRun(shape, strides, strides) { out, offset, _, count, stride, _ in
-            for index in 0..<count { indices[out + index] = base + offset + index * stride }
-        }
-        return ShapeOperators.gather(x, indices, shape: shape)
+        return ShapeOperators.strided(x, shape: shape, strides: strides, base: base)
     }
 
     static func pad(_ node: Node, _ inputs: [Tensor?], opset: Int) throws -> Tensor {

@@ -34,7 +34,7 @@ enum MathOperators {
         // The ones real models apply to whole activations, vectorized (see VectorMath).
         table["Exp"] = { node, inputs, _ in [try ActivationOperators.vectorMap(node, inputs, .exp)] }
         table["Erf"] = { node, inputs, _ in [try ActivationOperators.vectorMap(node, inputs, .erf)] }
-        table["Gelu"] = { node, inputs, opset in
+        table["Gelu"] = { node, inputs, _ in
             if node.string("approximate", default: "none") == "tanh" {
                 return [try ActivationOperators.map(node, inputs) { x in 0.5 * x * (1 + tanhf(0.7978845608028654 * (x + 0.044715 * x * x * x))) }]
             }

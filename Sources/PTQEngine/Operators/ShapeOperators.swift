@@ -99,25 +99,34 @@ enum ShapeOperators {
     }
 
     static func transpose(_ x: Tensor, _ permutation: [Int]) -> Tensor {
-        let shape = permutation.map { x.shape[$0] }
         let sourceStrides = stridesOf(x.shape)
-        let permutedStrides = permutation.map { sourceStrides[$0] }
-        if x.kind == .float && x.count > 0 {
-            // Copied run by run, without the index array the general gather builds.
-            var output = [Float](repeating: 0, count: x.count)
+        return strided(x, shape: permutation.map { x.shape[$0] }, strides: permutation.map { sourceStrides[$0] })
+    }
+
+    /// The view of `x` that starts at element `base` and steps `strides[axis]` elements along each axis of `shape`,
+    /// copied into a dense tensor: what Transpose, Slice and Einsum's diagonals read. Floats are copied run by run
+    /// (whole runs at stride 1), without the index array the general gather builds.
+    static func strided(_ x: Tensor, shape: [Int], strides: [Int], base: Int = 0) -> Tensor {
+        let count = shape.reduce(1, *)
+        if x.kind == .float && count > 0 {
+            var output = [Float](repeating: 0, count: count)
             x.floats.withUnsafeBufferPointer { source in
                 output.withUnsafeMutableBufferPointer { target in
-                    let (from, to) = (source.baseAddress!, target.baseAddress!)
-                    ElementwiseOperators.forEachRun(shape, permutedStrides, permutedStrides) { out, offset, _, count, stride, _ in
-                        for index in 0..<count { to[out + index] = from[offset + index * stride] }
+                    let (from, to) = (source.baseAddress! + base, target.baseAddress!)
+                    ElementwiseOperators.forEachRun(shape, strides, strides) { out, offset, _, run, stride, _ in
+                        if stride == 1 {
+                            (to + out).update(from: from + offset, count: run)
+                        } else {
+                            for index in 0..<run { to[out + index] = from[offset + index * stride] }
+                        }
                     }
                 }
             }
             return Tensor(shape: shape, floats: output)
         }
-        var indices = [Int](repeating: 0, count: x.count)
-        ElementwiseOperators.forEachRun(shape, permutedStrides, permutedStrides) { out, offset, _, count, stride, _ in
-            for index in 0..<count { indices[out + index] = offset + index * stride }
+        var indices = [Int](repeating: 0, count: count)
+        ElementwiseOperators.forEachRun(shape, strides, strides) { out, offset, _, run, stride, _ in
+            for index in 0..<run { indices[out + index] = base + offset + index * stride }
         }
         return gather(x, indices, shape: shape)
     }
