@@ -18,7 +18,7 @@ extension Executor {
         // Networks with Winograd convolutions take a few samples per task, so the transformed
         // weights that SGEMM packs on every call serve several images (see WinogradKernel);
         // others take one, which keeps each task's activations smallest.
-        let chunk = steps.contains { $0.winogradWeights != nil } ? 4 : 1
+        let chunk = outputPlan.steps.contains { $0.winogradWeights != nil } ? 4 : 1
         let results = SampleResults(count: batch, chunk: chunk)
         let cancelled = UncheckedBox(isCancelled)
         // Workers take the next sample as they finish one, so a thread slowed by the machine's

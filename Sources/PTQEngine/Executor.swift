@@ -1,9 +1,9 @@
 /// Runs a Graph on float inputs with ONNX semantics.
 ///
-/// The plan is built once: constants (initializers and Constant nodes) are resolved, each tensor
-/// is freed after its last reader, and — unless `fuseActivations` is off — a Conv whose only reader
-/// is a Relu or Clip applies that activation inside the convolution kernel (the fused pair then
-/// produces only the activation's output, which is the only one quantization simulation observes).
+/// The plans are built once (`ExecutionPlan`): constants (initializers and Constant nodes) are resolved,
+/// each tensor is freed after its last reader, and — unless `fuseActivations` is off — a Conv applies
+/// the activation that reads its output inside the convolution kernel (Relu and Clip always; gated
+/// activations such as SiLU only in runs that observe nothing but the outputs).
 /// 3×3 stride-1 convolutions get their Winograd-transformed weights here, once. Activations named
 /// in `activationEncodings` are fake-quantized as they are produced (quantization simulation).
 ///
@@ -11,31 +11,13 @@
 /// between threads (when nothing observes intermediate tensors and the graph keeps samples apart,
 /// see `runSampleParallel`), or node by node over the whole batch, each kernel splitting its work.
 public struct Executor: Sendable {
-    struct Step: Sendable {
-        var node: Node
-        var function: OperatorFunction
-        /// Set when this Conv absorbs the activation node `activationNode`.
-        var activation: FusedActivation
-        var outputs: [String]
-        /// A 3×3 stride-1 Conv's weights, transformed for `WinogradKernel` when the plan is made.
-        var winogradWeights: WinogradWeights? = nil
-        /// Inputs that must hold floats (`OperatorContract.floatInputs`).
-        var floatInputs: [Int] = []
-
-        func execute(_ inputs: [Tensor?], opset: Int) throws -> [Tensor] {
-            try OperatorContract.checkFloatInputs(node, floatInputs, inputs)
-            if activation != .none || winogradWeights != nil {
-                return [try ConvolutionOperators.conv(node, inputs, activation: activation, winograd: winogradWeights)]
-            }
-            return try function(node, inputs, opset)
-        }
-    }
-
     public let graph: Graph
     let constants: [String: Tensor]
-    let steps: [Step]
-    /// Tensors to release after step i.
-    let releases: [[String]]
+    /// The plan for runs that observe tensors (hooks, kept tensors, step by step), and the one for runs
+    /// that return only the outputs, which may fuse more (see `ExecutionPlan`).
+    let observedPlan: ExecutionPlan
+    let outputPlan: ExecutionPlan
+    var steps: [ExecutionPlan.Step] { observedPlan.steps }
     /// Whether batches may run sample by sample (see `SampleIndependence`).
     let samplesIndependent: Bool
     /// Activations (graph inputs or produced tensors) fake-quantized as they are produced, before
@@ -51,49 +33,13 @@ public struct Executor: Sendable {
         var constants = sorted.initializers
         // Constants first, so a Clip's bounds are known when its producer Conv is planned.
         constants.merge(try sorted.constantNodeValues()) { _, node in node }
-        var steps: [Step] = []
-        let consumers = sorted.consumers()
-        let graphOutputs = Set(sorted.outputs.map(\.name))
-        var absorbed = Set<Int>()
-        for (index, node) in sorted.nodes.enumerated() where !absorbed.contains(index) && node.opType != "Constant" {
-            var step = Step(node: node, function: OperatorRegistry.table[node.opType]!, activation: .none, outputs: node.outputs,
-                            floatInputs: OperatorContract.table[node.opType]?.floatInputs ?? [])
-            if fuseActivations, node.opType == "Conv", let output = node.outputs.first, !graphOutputs.contains(output),
-               let readers = consumers[output], readers.count == 1 {
-                let next = sorted.nodes[readers[0]]
-                if next.opType == "Relu" {
-                    step.activation = .relu
-                } else if next.opType == "Clip" {
-                    let bounds = next.inputs.dropFirst().map { $0.isEmpty ? nil : constants[$0] }
-                    if bounds.count == next.inputs.count - 1, !zip(next.inputs.dropFirst(), bounds).contains(where: { !$0.0.isEmpty && $0.1 == nil }),
-                       let (low, high) = try? ActivationOperators.clipBounds(next, [nil] + bounds) {
-                        step.activation = .clip(low, high)
-                    }
-                }
-                if step.activation != .none {
-                    absorbed.insert(readers[0])
-                    step.outputs = next.outputs
-                }
-            }
-            if node.opType == "Conv", node.inputs.count > 1, let weight = constants[node.inputs[1]],
-               ConvolutionOperators.suitsWinograd(node, weight: weight) {
-                step.winogradWeights = weight.floats.withUnsafeBufferPointer {
-                    WinogradWeights($0.baseAddress!, outChannels: weight.shape[0], inChannels: weight.shape[1])
-                }
-            }
-            steps.append(step)
-        }
+        let observed = ExecutionPlan(sorted, constants: constants,
+                                     fusion: .init(clamps: fuseActivations, gated: false, observed: []))
+        observedPlan = observed
+        outputPlan = ExecutionPlan(sorted, constants: constants,
+                                   fusion: .init(clamps: fuseActivations, gated: fuseActivations, observed: Set(activationEncodings.keys)),
+                                   template: observed)
         self.constants = constants
-        self.steps = steps
-        var lastUse: [String: Int] = [:]
-        for (index, step) in steps.enumerated() {
-            for input in step.node.inputs where !input.isEmpty { lastUse[input] = index }
-        }
-        var releases = [[String]](repeating: [], count: steps.count)
-        for (name, index) in lastUse where constants[name] == nil && !graphOutputs.contains(name) {
-            releases[index].append(name)
-        }
-        self.releases = releases
         samplesIndependent = SampleIndependence.holds(sorted, constants: constants)
     }
 
@@ -117,6 +63,8 @@ public struct Executor: Sendable {
 
     func runBatch(_ feeds: [String: Tensor], keep: Set<String>, hook: ((String, inout Tensor) throws -> Void)?,
                   isCancelled: (() -> Bool)?) throws -> [String: Tensor] {
+        let plan = hook == nil && keep.isEmpty ? outputPlan : observedPlan
+        let (steps, releases) = (plan.steps, plan.releases)
         var values: [String: Tensor] = [:]
         for input in graph.dataInputs {
             guard var value = feeds[input.name] else {
@@ -185,7 +133,7 @@ public struct Executor: Sendable {
         let inputs = step.node.inputs.map { name -> Tensor? in name.isEmpty ? nil : (state.values[name] ?? constants[name]) }
         let results = try step.execute(inputs, opset: graph.opsetVersion)
         for (name, result) in zip(step.outputs, results) where !name.isEmpty { state.values[name] = result }
-        for name in releases[index] { state.values[name] = nil }
+        for name in observedPlan.releases[index] { state.values[name] = nil }
         state.nextStep += 1
         return step.outputs
     }

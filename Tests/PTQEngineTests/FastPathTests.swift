@@ -56,4 +56,18 @@ import Testing
         let t = ShapeOperators.transpose(x, [0, 2, 3, 1])
         #expect(t.shape == [2, 4, 5, 6] && t.floats[1] == x.floats[20] && t.floats[6] == x.floats[1])
     }
+
+    /// GlobalAveragePool sums eight planes side by side: each mean has the bits of a plain sequential sum.
+    @Test func globalAverageKeepsSequentialSums() throws {
+        let (planes, plane) = (2 * 13, 49)
+        let x = Tensor(shape: [2, 13, 7, 7], floats: (0..<(planes * plane)).map { Float(($0 * 7919) % 1009) / 37 - 13 })
+        let node = Node(name: "gap", opType: "GlobalAveragePool", inputs: ["x"], outputs: ["y"])
+        let y = try PoolingOperators.global(node, [x], maximum: false)
+        #expect(y.shape == [2, 13, 1, 1])
+        for index in 0..<planes {
+            var sum: Float = 0
+            for offset in 0..<plane { sum += x.floats[index * plane + offset] }
+            #expect(y.floats[index] == sum / Float(plane), "plane \(index)")
+        }
+    }
 }

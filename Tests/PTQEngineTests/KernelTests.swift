@@ -77,6 +77,12 @@ import Testing
         ConvCase(channels: 2, outChannels: 2, group: 2, size: (12, 12), kernel: 7, stride: 1, dilation: 1, pads: [3, 3, 3, 3]),
         ConvCase(channels: 2, outChannels: 2, group: 2, size: (11, 16), kernel: 7, stride: 2, dilation: 1, pads: [3, 2, 3, 4]),
         ConvCase(channels: 2, outChannels: 2, group: 2, size: (9, 9), kernel: 4, stride: 2, dilation: 1, pads: [0, 0, 0, 0]),
+        // Wide enough for the stride-2 phase split's sixteen-column vector path.
+        ConvCase(channels: 2, outChannels: 2, group: 2, size: (9, 40), kernel: 5, stride: 2, dilation: 1, pads: [2, 1, 2, 2]),
+        // Squeeze-excitation's 1×1 convs on a 1×1 plane, as dot products: rows in fours and one to three left
+        // over, sums in sixteens and a tail.
+        ConvCase(channels: 37, outChannels: 19, group: 1, size: (1, 1), kernel: 1, stride: 1, dilation: 1, pads: [0, 0, 0, 0]),
+        ConvCase(channels: 64, outChannels: 8, group: 1, size: (1, 1), kernel: 1, stride: 1, dilation: 1, pads: [0, 0, 0, 0]),
     ]
 
     @Test(arguments: convCases)

@@ -21,25 +21,60 @@ public struct ConvolutionGeometry: Sendable, Equatable {
     }
 }
 
-/// An activation applied to a kernel's output while it is still in cache.
+/// An activation applied to a kernel's output while it is still in cache: a clamp (Relu, Clip), or a
+/// gated activation x · gate(x) computed with the same expression as the unfused ops, so the bits match.
 public enum FusedActivation: Sendable, Equatable {
     case none
     case relu
     case clip(Float, Float)
+    /// x · clamp(αx + β, 0, 1): HardSigmoid(α, β) times its input, torch's hard-swish before opset 14.
+    case hardSigmoidProduct(Float, Float)
+    /// ONNX HardSwish: x · clamp(x/6 + 1/2, 0, 1).
+    case hardSwish
+    /// x · sigmoid(x) (SiLU, Swish), with `VectorMath.sigmoid`.
+    case silu
 
     @inline(__always)
     func apply(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
-        if self == .none { return }
-        let (low, high) = bounds
-        clamp(pointer, count: count, low: low, high: high)
+        switch self {
+        case .none: return
+        case .relu, .clip:
+            let (low, high) = bounds
+            clamp(pointer, count: count, low: low, high: high)
+        default: applyGate(pointer, count: count)
+        }
     }
 
-    /// The clamp this activation is (±infinity where it has no bound).
+    /// The clamp this activation is (±infinity where it has no bound); none for gated activations,
+    /// which `applyGate` applies.
     var bounds: (Float, Float) {
         switch self {
-        case .none: return (-.infinity, .infinity)
         case .relu: return (0, .infinity)
         case .clip(let low, let high): return (low, high)
+        default: return (-.infinity, .infinity)
+        }
+    }
+
+    /// Applies a gated activation in place (nothing for the others). In place with one pointer, so
+    /// the loops vectorize (two overlapping pointers would not).
+    func applyGate(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .hardSigmoidProduct(let alpha, let beta):
+            for index in 0..<count {
+                let x = pointer[index], y = alpha * x + beta
+                pointer[index] = x * (y < 0 ? 0 : (y > 1 ? 1 : y))
+            }
+        case .hardSwish:
+            for index in 0..<count {
+                let x = pointer[index], y = x / 6 + 0.5
+                pointer[index] = x * (y < 0 ? 0 : (y > 1 ? 1 : y))
+            }
+        case .silu:
+            for index in 0..<count {
+                let x = pointer[index]
+                pointer[index] = x * VectorMath.sigmoid(x)
+            }
+        default: return
         }
     }
 }
@@ -76,6 +111,12 @@ public enum ConvolutionKernel {
         }
         let outPlane = g.outHeight * g.outWidth
         let inPlane = g.inHeight * g.inWidth
+        if g.isPointwise && outPlane == 1 && g.groups == 1 {
+            // Squeeze-excitation's convs see a 1×1 plane: each image is a matrix-vector product, which SGEMM
+            // runs at a fifth of the speed of dot products (see `DotProductKernel`).
+            runOnSinglePosition(input: input, weight: weight, bias: bias, output: output, geometry: g, activation: activation)
+            return
+        }
         let kernelSize = g.inChannelsPerGroup * g.kernelHeight * g.kernelWidth
         let independent = g.batch * g.groups
         // Split columns when there are too few images and groups to keep every worker busy.
@@ -133,6 +174,24 @@ public enum ConvolutionKernel {
                 if activation != .none {
                     for channel in 0..<outChannels { activation.apply(c + channel * outPlane, count: columns) }
                 }
+            }
+        }
+    }
+}
+
+extension ConvolutionKernel {
+    static func runOnSinglePosition(input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                                    output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry, activation: FusedActivation) {
+        let (source, weights, target) = (SendablePointer(UnsafeMutablePointer(mutating: input)),
+                                         SendablePointer(UnsafeMutablePointer(mutating: weight)), SendablePointer(output))
+        let biases = bias.map { SendablePointer(UnsafeMutablePointer(mutating: $0)) }
+        Parallel.forEachRange(g.batch) { images in
+            for image in images {
+                let c = target.pointer + image * g.outChannels
+                for channel in 0..<g.outChannels { c[channel] = biases?.pointer[channel] ?? 0 }
+                DotProductKernel.run(m: 1, n: g.outChannels, k: g.inChannels, a: source.pointer + image * g.inChannels, lda: g.inChannels,
+                                     b: weights.pointer, ldb: g.inChannels, c: c, ldc: g.outChannels, alpha: 1, accumulate: true)
+                activation.apply(c, count: g.outChannels)
             }
         }
     }

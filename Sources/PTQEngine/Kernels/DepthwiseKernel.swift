@@ -28,19 +28,22 @@ enum DepthwiseKernel {
         let usesGrid = isThreeByThree && strideH == 1 && strideW == 1 && g.outWidth % 8 != 0
         // Other kernels (5×5, 7×7) at stride 1 or 2 go tap by tap over phase grids (see `phaseGrid`).
         let phases = !isThreeByThree && g.dilationHeight == 1 && g.dilationWidth == 1 && strideH == strideW && strideH <= 2
-            ? PhaseLayout(paddedHeight: paddedHeight, paddedWidth: paddedWidth, stride: strideH) : nil
+            ? PhaseLayout(paddedHeight: paddedHeight, paddedWidth: paddedWidth, stride: strideH,
+                          kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth) : nil
         Parallel.forEachRange(planes) { range in
-            let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedHeight * paddedWidth)
+            // Eight floats of slack after the padded plane and the phase grid: `phaseGrid` reads and writes whole
+            // vectors of eight past the last output it keeps.
+            let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedHeight * paddedWidth + 8)
             let grid = usesGrid ? UnsafeMutablePointer<Float>.allocate(capacity: g.outHeight * paddedWidth) : nil
-            let phaseBuffer = phases.map { UnsafeMutablePointer<Float>.allocate(capacity: $0.capacity + g.outHeight * $0.width) }
+            let phaseBuffer = phases.map { UnsafeMutablePointer<Float>.allocate(capacity: $0.capacity + g.outHeight * $0.width + 8) }
             defer {
                 padded.deallocate()
                 grid?.deallocate()
                 phaseBuffer?.deallocate()
             }
-            if let phases, let phaseBuffer { phaseBuffer.initialize(repeating: 0, count: phases.capacity) }
+            if let phases, let phaseBuffer { phaseBuffer.initialize(repeating: 0, count: phases.capacity + g.outHeight * phases.width + 8) }
             // The border stays zero: every plane writes only the input's own positions.
-            padded.initialize(repeating: 0, count: paddedHeight * paddedWidth)
+            padded.initialize(repeating: 0, count: paddedHeight * paddedWidth + 8)
             for plane in range {
                 let channel = plane % g.outChannels
                 let source = inputPointer.pointer + plane * g.inHeight * g.inWidth
@@ -50,6 +53,8 @@ enum DepthwiseKernel {
                 let taps = UnsafePointer(weightPointer.pointer + channel * g.kernelHeight * g.kernelWidth)
                 let biasValue = biasPointer?.pointer[channel] ?? 0
                 let target = outputPointer.pointer + plane * g.outHeight * g.outWidth
+                // Gated activations (SiLU, hard-swish) after the plane is done; clamps are applied row by row below.
+                defer { activation.applyGate(target, count: g.outHeight * g.outWidth) }
                 if let phases, let phaseBuffer {
                     phaseGrid(UnsafePointer(padded), phases, phaseBuffer, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth,
                               outHeight: g.outHeight, outWidth: g.outWidth, taps, biasValue, low, high, target)
@@ -99,10 +104,17 @@ enum DepthwiseKernel {
     /// stride-1 read. At stride 1 the one phase is the padded plane itself.
     struct PhaseLayout {
         let stride: Int, paddedHeight: Int, paddedWidth: Int, height: Int, width: Int
-        init(paddedHeight: Int, paddedWidth: Int, stride: Int) {
+        /// Where each tap (kh, kw) reads output 0: an offset from the phases (from the padded plane at stride 1).
+        let tapOffsets: [Int]
+        init(paddedHeight: Int, paddedWidth: Int, stride: Int, kernelHeight: Int, kernelWidth: Int) {
             (self.stride, self.paddedHeight, self.paddedWidth) = (stride, paddedHeight, paddedWidth)
-            height = (paddedHeight + stride - 1) / stride
-            width = (paddedWidth + stride - 1) / stride
+            let (height, width) = ((paddedHeight + stride - 1) / stride, (paddedWidth + stride - 1) / stride)
+            (self.height, self.width) = (height, width)
+            tapOffsets = (0..<kernelHeight * kernelWidth).map { tap in
+                let (kh, kw) = (tap / kernelWidth, tap % kernelWidth)
+                let phase = stride == 1 ? 0 : ((kh % stride) * stride + kw % stride) * height * width
+                return phase + (kh / stride) * width + kw / stride
+            }
         }
         /// The phases (none at stride 1, which reads the padded plane).
         var capacity: Int { stride == 1 ? 0 : stride * stride * height * width }
@@ -116,27 +128,43 @@ enum DepthwiseKernel {
                           kernelHeight: Int, kernelWidth: Int, outHeight: Int, outWidth: Int, _ taps: UnsafePointer<Float>,
                           _ bias: Float, _ low: Float, _ high: Float, _ target: UnsafeMutablePointer<Float>) {
         let (s, width, planeSize) = (layout.stride, layout.width, layout.height * layout.width)
-        if s > 1 {
-            for a in 0..<s {
-                for b in 0..<s {
-                    let phase = buffer + (a * s + b) * planeSize
-                    for r in 0..<layout.height where r * s + a < layout.paddedHeight {
-                        let source = padded + (r * s + a) * layout.paddedWidth + b, row = phase + r * width
-                        let columns = (layout.paddedWidth - b + s - 1) / s
-                        for c in 0..<columns { row[c] = source[c * s] }
-                    }
+        if s == 2 {  // the layout is made for strides 1 and 2 only
+            // Padded row 2r + a splits into phases (a, 0) and (a, 1), sixteen columns at a time.
+            for paddedRow in 0..<layout.paddedHeight {
+                let (r, a) = (paddedRow / 2, paddedRow % 2)
+                let source = padded + paddedRow * layout.paddedWidth
+                let even = buffer + (a * 2) * planeSize + r * width, odd = even + planeSize
+                var c = 0
+                while 2 * c + 16 <= layout.paddedWidth {
+                    let values = UnsafeRawPointer(source + 2 * c).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(even + c).storeBytes(of: values.evenHalf, as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odd + c).storeBytes(of: values.oddHalf, as: SIMD8<Float>.self)
+                    c += 8
+                }
+                while 2 * c < layout.paddedWidth {
+                    even[c] = source[2 * c]
+                    if 2 * c + 1 < layout.paddedWidth { odd[c] = source[2 * c + 1] }
+                    c += 1
                 }
             }
         }
         let grid = buffer + layout.capacity
         let count = (outHeight - 1) * width + outWidth
-        grid.update(repeating: bias, count: count)
-        for kh in 0..<kernelHeight {
-            for kw in 0..<kernelWidth {
-                let phase = s == 1 ? padded : UnsafePointer(buffer + ((kh % s) * s + kw % s) * planeSize)
-                let source = phase + (kh / s) * width + kw / s
-                let w = taps[kh * kernelWidth + kw]
-                for p in 0..<count { grid[p] = grid[p].addingProduct(w, source[p]) }
+        let base = s == 1 ? padded : UnsafePointer(buffer)
+        let tapCount = kernelHeight * kernelWidth
+        layout.tapOffsets.withUnsafeBufferPointer { offsets in
+            // Eight outputs at a time with every tap summed in a register (in tap order, as fused multiply-adds,
+            // so each output's bits are those of a tap-by-tap pass), stored once: a pass per tap loaded and stored
+            // the grid 25 times for a 5×5 kernel and was bound by those loads and stores.
+            var p = 0
+            while p < count {
+                var sum = SIMD8<Float>(repeating: bias)
+                for tap in 0..<tapCount {
+                    let values = UnsafeRawPointer(base + offsets[tap] + p).loadUnaligned(as: SIMD8<Float>.self)
+                    sum.addProduct(SIMD8<Float>(repeating: taps[tap]), values)
+                }
+                UnsafeMutableRawPointer(grid + p).storeBytes(of: sum, as: SIMD8<Float>.self)
+                p += 8
             }
         }
         for oh in 0..<outHeight {

@@ -1,4 +1,4 @@
-/// Gemm (Y = α·A'·B' + β·C) and MatMul (numpy matmul semantics), both through SGEMM.
+/// Gemm (Y = α·A'·B' + β·C) and MatMul (numpy matmul semantics), through SGEMM, except Gemm's A·Bᵀ (`DotProductKernel`).
 enum LinearOperators {
     static let all: [String: OperatorFunction] = [
         "Gemm": { node, inputs, _ in [try gemm(node, inputs)] },
@@ -37,6 +37,12 @@ enum LinearOperators {
         a.floats.withUnsafeBufferPointer { ap in
             b.floats.withUnsafeBufferPointer { bp in
                 output.withUnsafeMutableBufferPointer { op in
+                    // A Linear layer (torch exports it as transB = 1) as dot products: see `DotProductKernel`.
+                    if transB && !transA {
+                        DotProductKernel.run(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: k,
+                                             c: op.baseAddress!, ldc: n, alpha: alpha, accumulate: accumulate != 0)
+                        return
+                    }
                     sgemmSplittingColumns(m: m, n: n, k: k, a: ap.baseAddress!, lda: a.shape[1], transposeA: transA,
                           b: bp.baseAddress!, ldb: b.shape[1], transposeB: transB,
                           c: op.baseAddress!, ldc: n, alpha: alpha, beta: accumulate)
