@@ -10,4 +10,10 @@ public enum ReportFormat {
         let text = String(format: "%.4g", value)
         return text == "-0" ? "0" : text
     }
+
+    /// Names in a report line: the first `limit`, then how many more.
+    public static func list(_ names: [String], limit: Int = 3) -> String {
+        let shown = names.prefix(limit).joined(separator: ", ")
+        return names.count > limit ? "\(shown) and \(names.count - limit) more" : shown
+    }
 }

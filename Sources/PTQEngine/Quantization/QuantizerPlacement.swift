@@ -1,7 +1,9 @@
 /// Where activation quantizers go, following AIMET's default config:
 /// - the model's data inputs (when `quantizeInput`), and every op output, except
 /// - (a) inside an op + activation group (Conv+Relu, Conv+Clip, ConvTranspose+Relu, Gemm+Relu,
-///   Add+Relu, only when the activation is the op's single reader) only the group's last output;
+///   Add+Relu, only when the activation is the op's single reader) only the group's last output; a Relu
+///   followed by a Min with a constant per-channel bound (a ReLU6 kept through cle, `ChannelBounds`) is
+///   one with the Conv before it: only the Min's output;
 /// - (b) outputs of Cast, Dropout, Expand, Squeeze, Pad, ReduceMean and Gather (and Constant, Shape);
 /// - (c) integer tensors (`integerTensors`, found by running the graph once);
 /// - outputs of excluded layers (and of their activation group).
@@ -27,6 +29,10 @@ public enum QuantizerPlacement {
                 continue  // the activation of an excluded layer belongs to its group
             }
             for output in node.outputs where !output.isEmpty && !integerTensors.contains(output) && !excludedOutputs.contains(output) {
+                if node.opType == "Relu", !graphOutputs.contains(output), let readers = consumers[output], readers.count == 1,
+                   ChannelBounds.bound(of: graph.nodes[readers[0]], after: node, graph) != nil {
+                    continue  // a ReLU6 kept as Relu + per-channel Min: one group, quantized after the Min
+                }
                 if let activations = groups[node.opType], !graphOutputs.contains(output),
                    let readers = consumers[output], readers.count == 1,
                    activations.contains(graph.nodes[readers[0]].opType) {

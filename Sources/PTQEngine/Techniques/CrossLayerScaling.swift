@@ -3,7 +3,8 @@ import Foundation
 /// cle — cross-layer scaling (equalization) of consecutive layers, Nagel et al. 2019, section 4.1.
 ///
 /// On the sets of `LayerSets` (Conv→Conv pairs, Conv→Depthwise→Conv triplets, through Relu/PRelu,
-/// which commute with positive per-channel scaling). Ranges r[i] = max|W| over all axes but the
+/// which commute with positive per-channel scaling, and through ReLU6, first rewritten as Relu + Min with a
+/// per-channel bound that each scaling divides: `ChannelBounds`). Ranges r[i] = max|W| over all axes but the
 /// channel: output channels of a first layer, input channels of a second.
 /// - Pair: s = sqrt(r1/r2); W1[i] /= s[i], b1[i] /= s[i], W2[:, i] *= s[i].
 /// - Triplet (W0, Wdw, W2): P = r0·rdw·r2, s12 = r0/cbrt(P), s23 = cbrt(P)/r2;
@@ -21,13 +22,15 @@ public struct CrossLayerScaling: Technique {
     public var specification: String {
         """
         cle: cross-layer scaling (equalization), Nagel et al. 2019, section 4.1.
-        Sets: chains of Conv/ConvTranspose joined directly or through a single-reader Relu/PRelu (a ReLU6 left in place,
-          fan-out, Add, Concat, pooling, Gemm and other ops end a chain), cut into Conv->Conv pairs and
+        Sets: chains of Conv/ConvTranspose joined directly or through a single-reader Relu/PRelu or ReLU6 (fan-out, Add,
+          Concat, pooling, Gemm and other ops end a chain), cut into Conv->Conv pairs and
           Conv->Depthwise->Conv triplets; consecutive sets overlap; other grouped convs end a set.
         r[i] = max|W| over all axes but the channel (output channels of a first layer, input channels of a second).
         Pair: s = sqrt(r1/r2); W1[i] /= s, b1[i] /= s, W2[:, i] *= s.
         Triplet: P = r0*rdw*r2, s12 = r0/cbrt(P), s23 = cbrt(P)/r2; W0[i] /= s12, b0 /= s12, Wdw[i] *= s12/s23,
           bdw /= s23, W2[:, i] *= s23. Scales that are 0, NaN or infinite become 1.
+        A ReLU6 (Clip 0..u) between two layers becomes Relu + Min(x, U) with U one bound per channel (u at first); a
+          channel divided by s gets bound u/s, so the function is unchanged (relu6-to-relu instead lets values above u pass).
         Kept BN statistics are divided by the same scales. Default: each set once, in topological order (AIMET);
         --iterations N: up to N sweeps until every scale is within 1e-6 of 1. Function-preserving.
         """
@@ -36,6 +39,11 @@ public struct CrossLayerScaling: Technique {
     public func apply(_ input: Graph, options: TechniqueOptions) throws -> (Graph, TechniqueReport) {
         var graph = input
         var report = TechniqueReport(technique: name)
+        let clips = try ChannelBounds.rewriteClips(&graph)
+        if !clips.isEmpty {
+            report.changed.append("\(clips.count) ReLU6 kept as Relu + Min with a per-channel bound, so scaling passes them "
+                                  + "without changing the function: \(ReportFormat.list(clips))")
+        }
         let sets = LayerSets.find(graph)
         guard !sets.isEmpty else {
             report.notes.append("no Conv->Conv pairs or Conv->Depthwise->Conv triplets: \(Self.blocker(graph))")
@@ -138,6 +146,11 @@ public struct CrossLayerScaling: Technique {
                     statistics.beta = zip(statistics.beta, factors[k]).map { $0 / $1 }
                     graph.foldedStatistics[node.name] = statistics
                 }
+            }
+            if k < factors.count, k < set.bounds.count, let bound = set.bounds[k] {
+                // A clipped channel divided by s clips at u / s.
+                let values = ChannelBounds.values(bound, channels: factors[k].count, graph)
+                ChannelBounds.set(bound, zip(values, factors[k]).map { $0 / $1 }, rank: weight.rank - 1, &graph)
             }
             if k > 0 {
                 // A depthwise middle layer's input channel is its output channel.

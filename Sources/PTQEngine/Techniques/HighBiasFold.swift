@@ -5,6 +5,7 @@
 /// and a bias: c = max(0, β − 3|γ|) when a Relu/PRelu lies between (the part of the output that is
 /// almost never clipped), c = β when nothing lies between. Then
 ///   b1 −= c,   b2 += (W2 summed over its kernel) · c  (elementwise for a depthwise layer2),   β −= c.
+/// Through a ReLU6 kept as Relu + Min with per-channel bounds u (`ChannelBounds`): c = min(c, u) and u −= c.
 /// Exact where the activation is linear on the shifted range; with zero padding in layer2 the border
 /// outputs change slightly (as in AIMET). Links without statistics or biases are skipped and reported,
 /// and so is a strided ConvTranspose as layer2: its output positions see different kernel taps, so a
@@ -20,6 +21,7 @@ public struct HighBiasFold: Technique {
         On the cle sets of the current graph, for each link layer1 -> layer2 where layer1 has kept BN statistics (gamma, beta)
         and a bias: c = max(0, beta - 3|gamma|) with a Relu/PRelu between, c = beta with nothing between;
         b1 -= c; b2 += (W2 summed over its kernel) . c (elementwise for a depthwise layer2); beta -= c.
+        Through a ReLU6 kept by cle as Relu + Min with per-channel bounds u: c = min(c, u), and u -= c.
         Links without statistics or biases are skipped and reported. Zero padding in layer2 makes border outputs differ slightly.
         """
     }
@@ -58,9 +60,13 @@ public struct HighBiasFold: Technique {
                     continue
                 }
                 let throughActivation = set.activations[link] != nil
-                let absorbed = zip(statistics.beta, statistics.gamma).map { beta, gamma in
+                let bound = link < set.bounds.count ? set.bounds[link] : nil
+                let upper = bound.map { ChannelBounds.values($0, channels: statistics.beta.count, graph) }
+                var absorbed = zip(statistics.beta, statistics.gamma).map { beta, gamma in
                     throughActivation ? max(0, beta - 3 * abs(gamma)) : beta
                 }
+                // Under a per-channel clip at u: min(relu(z − c), u − c) + c = min(relu(z), u) wherever z ≥ c; c ≤ u keeps u − c ≥ 0.
+                if let upper { absorbed = zip(absorbed, upper).map { min($0, $1) } }
                 let weight2 = graph.initializers[second.inputs[1]]!
                 let depthwise = LayerSets.isDepthwise(second, graph)
                 let outputs = weight2.shape[CrossLayerScaling.outputAxis(second)]
@@ -92,6 +98,9 @@ public struct HighBiasFold: Technique {
                     continue
                 }
                 LayerBias.set(zip(bias1, absorbed).map { $0 - $1 }, firstLayer, in: &graph)
+                if let bound, let upper {
+                    ChannelBounds.set(bound, zip(upper, absorbed).map { $0 - $1 }, rank: weight2.rank - 1, &graph)
+                }
                 LayerBias.add(shift, secondLayer, in: &graph)
                 statistics.beta = zip(statistics.beta, absorbed).map { $0 - $1 }
                 graph.foldedStatistics[firstName] = statistics
