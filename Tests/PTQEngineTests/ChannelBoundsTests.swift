@@ -6,7 +6,7 @@ import Testing
 /// group, and dfq chooses between the two per ReLU6.
 @Suite struct ChannelBoundsTests {
     /// conv (3 → 6) → ReLU6 → depthwise (6) → ReLU6 → conv (6 → 4), 3×3 with pads 1; activations well above 6.
-    static func chain(seed: UInt64) -> Graph {
+    static func chain(seed: UInt64, explicitPad: Bool = false) -> Graph {
         var generator = SeededGenerator(seed: seed)
         func tensor(_ shape: [Int], spread: Bool = false, scale: Float = 1) -> Tensor {
             let count = shape.reduce(1, *), perChannel = count / shape[0]
@@ -17,10 +17,14 @@ import Testing
         let attributes: [String: Attribute] = ["kernel_shape": .ints([3, 3]), "pads": .ints([1, 1, 1, 1])]
         var depthwise = attributes
         depthwise["group"] = .int(6)
+        // TF "same" padding as exported: an explicit zero Pad (bottom/right heavier), then an unpadded depthwise conv.
+        let pad = Node(name: "pad", opType: "Pad", inputs: ["ra", "amounts"], outputs: ["pa"])
+        if explicitPad { depthwise["pads"] = .ints([0, 0, 0, 0]) }
         return Graph(nodes: [
             Node(name: "expand", opType: "Conv", inputs: ["x", "w0", "b0"], outputs: ["a"], attributes: attributes),
             Node(name: "clip0", opType: "Clip", inputs: ["a", "low", "high"], outputs: ["ra"]),
-            Node(name: "depthwise", opType: "Conv", inputs: ["ra", "w1", "b1"], outputs: ["d"], attributes: depthwise),
+        ] + (explicitPad ? [pad] : []) + [
+            Node(name: "depthwise", opType: "Conv", inputs: [explicitPad ? "pa" : "ra", "w1", "b1"], outputs: ["d"], attributes: depthwise),
             Node(name: "clip1", opType: "Clip", inputs: ["d", "low", "high"], outputs: ["rd"]),
             Node(name: "project", opType: "Conv", inputs: ["rd", "w2", "b2"], outputs: ["y"], attributes: attributes),
         ], initializers: [
@@ -28,6 +32,7 @@ import Testing
             "w1": tensor([6, 1, 3, 3], spread: true, scale: 0.5), "b1": tensor([6]),
             "w2": tensor([4, 6, 3, 3]), "b2": tensor([4]),
             "low": Tensor(shape: [], floats: [0]), "high": Tensor(shape: [], floats: [6]),
+            "amounts": Tensor(shape: [8], integers: [0, 0, 0, 0, 0, 0, 2, 2]),
         ], inputs: [ValueInfo(name: "x", shape: [nil, 3, 6, 6])], outputs: [ValueInfo(name: "y", shape: [nil, 4, 6, 6])])
     }
 
@@ -57,6 +62,20 @@ import Testing
         // A second cle finds the bounded links and leaves the equalized sets as they are.
         let (again, secondReport) = try CrossLayerScaling().apply(scaled, options: TechniqueOptions())
         #expect(secondReport.changed.isEmpty && again.nodes.filter { $0.opType == "Min" }.count == 2, "\(secondReport)")
+    }
+
+    /// An explicit zero Pad between the ReLU6 and the depthwise conv (TF "same" padding) does not end the chain.
+    @Test func scalingPassesAZeroPad() throws {
+        let graph = Self.chain(seed: 17, explicitPad: true), x = Self.input(seed: 18)
+        let before = try Executor(graph: graph).run(["x": x])["y"]!
+        #expect(before.shape == [2, 4, 6, 6])
+        let (scaled, report) = try CrossLayerScaling().apply(graph, options: TechniqueOptions())
+        #expect(report.changed.contains { $0.hasPrefix("expand -> depthwise -> project") }, "\(report)")
+        #expect(relativeError(try Executor(graph: scaled).run(["x": x])["y"]!.floats, before.floats) <= 1e-5)
+        var withStatistics = scaled
+        withStatistics.foldedStatistics["expand"] = BatchNormStatistics(gamma: [Float](repeating: 0.1, count: 6), beta: [Float](repeating: 2, count: 6))
+        let (_, exact) = try HighBiasFold().apply(withStatistics, options: TechniqueOptions(flags: ["--exact"]))
+        #expect(exact.skipped.contains { $0.hasPrefix("expand -> depthwise: depthwise pads its input") }, "\(exact)")
     }
 
     @Test func highBiasFoldMovesTheBounds() throws {

@@ -9,10 +9,29 @@ import PTQShell
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("tutorials")
 
-    static var lessons: [String] {
+    static var allLessons: [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
             .filter { $0.hasSuffix(".ptq") }.map { String($0.dropLast(4)) }.sorted()
     }
+
+    /// A lesson on a real pretrained model names it in a `# needs PATH` line: the model is fetched by a script,
+    /// not committed, so that lesson replays only where it has been fetched.
+    static func requirement(_ name: String) -> String? {
+        let script = (try? String(contentsOfFile: folder.appendingPathComponent("\(name).ptq").path, encoding: .utf8)) ?? ""
+        return script.components(separatedBy: "\n").first { $0.hasPrefix("# needs ") }
+            .map { String($0.dropFirst("# needs ".count).split(separator: " ")[0]) }
+    }
+
+    static var lessons: [String] { allLessons.filter { requirement($0) == nil } }
+    static var realModelLessons: [String] { allLessons.filter { requirement($0) != nil } }
+    static var realModelsPresent: Bool {
+        realModelLessons.allSatisfy { FileManager.default.fileExists(atPath: folder.appendingPathComponent(requirement($0)!).path) }
+    }
+
+    @Test(.enabled(if: TutorialTests.realModelsPresent,
+                   "the real pretrained model a lesson needs is absent: run scripts/recipe-check to fetch it, then test again"),
+          arguments: realModelLessons)
+    func realModelLessonReplays(_ name: String) throws { try lessonReplays(name) }
 
     static let open = "```session\n", close = "```\n"
 

@@ -22,7 +22,8 @@ enum ChannelBounds {
     }
 
     /// Rewrites every Clip(0, u) (u > 0, constant scalar bounds) that joins two layers cross-layer scaling can
-    /// equalize (fed by one's output alone, read only by the other) as Relu + Min with a per-channel bound.
+    /// equalize (fed by one's output alone, read only by the other, perhaps through a zero Pad) as Relu + Min with
+    /// a per-channel bound.
     /// Returns the rewritten Clips' names. The Clip's output name stays (now the Min's), so readers are unchanged.
     static func rewriteClips(_ graph: inout Graph) throws -> [String] {
         let constants = try graph.constantNodeValues()
@@ -36,8 +37,9 @@ enum ChannelBounds {
             guard clip.opType == "Clip", let input = clip.inputs.first, let output = clip.outputs.first,
                   let producer = producers[input].map({ graph.nodes[$0] }), LayerSets.isScalable(producer, graph),
                   graph.readerCount(of: input) == 1, graph.readerCount(of: output) == 1,
-                  let reader = consumers[output]?.first, LayerSets.isScalable(graph.nodes[reader], graph),
-                  graph.nodes[reader].inputs.first == output,
+                  let (reader, pad) = LayerSets.reader(of: output, graph, consumers, constants),
+                  LayerSets.isScalable(graph.nodes[reader], graph),
+                  graph.nodes[reader].inputs.first == (pad.flatMap { graph.node(named: $0)?.outputs.first } ?? output),
                   let weight = graph.initializers[producer.inputs[1]] else { continue }
             let bounds = clip.inputs.dropFirst().map { $0.isEmpty ? nil : (graph.initializers[$0] ?? constants[$0]) }
             guard !zip(clip.inputs.dropFirst(), bounds).contains(where: { !$0.0.isEmpty && $0.1 == nil }),
