@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import PTQEngine
 
@@ -59,6 +60,12 @@ import Testing
         // The paper's step changes this function: its activations pass 6.
         let (relu, _) = try ReplaceRelu6().apply(graph, options: TechniqueOptions())
         #expect(relativeError(try Executor(graph: relu).run(["x": x])["y"]!.floats, before.floats) > 1e-2)
+        // Saved and loaded again (the bounds are initializers of the model file), it computes the same.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("channel-bounds-\(UInt32.random(in: 0...UInt32.max)).onnx").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try ONNXExport.save(scaled, to: path, overwrite: false)
+        let reloaded = try ONNXImport.load(path: path)
+        #expect(relativeError(try Executor(graph: reloaded).run(["x": x])["y"]!.floats, before.floats) <= 1e-5)
         // A second cle finds the bounded links and leaves the equalized sets as they are.
         let (again, secondReport) = try CrossLayerScaling().apply(scaled, options: TechniqueOptions())
         #expect(secondReport.changed.isEmpty && again.nodes.filter { $0.opType == "Min" }.count == 2, "\(secondReport)")

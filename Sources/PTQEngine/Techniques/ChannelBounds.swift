@@ -47,8 +47,8 @@ enum ChannelBounds {
                   low == 0, high > 0, high.isFinite else { continue }
             let channels = producer.opType == "ConvTranspose" ? weight.shape[1] * producer.int("group", default: 1) : weight.shape[0]
             let boundName = unique("\(clip.name).channel_bound", avoiding: graph.initializers.keys)
-            graph.initializers[boundName] = Tensor(shape: [channels] + [Int](repeating: 1, count: weight.rank - 2),
-                                                   floats: [Float](repeating: high, count: channels))
+            graph.setInitializer(boundName, Tensor(shape: [channels] + [Int](repeating: 1, count: weight.rank - 2),
+                                                   floats: [Float](repeating: high, count: channels)))
             let reluOutput = unique("\(output).relu", avoiding: Set(graph.nodes.flatMap(\.outputs)).union(graph.initializers.keys))
             let minimumName = unique("\(clip.name)/channel_bound", avoiding: names)
             names.insert(minimumName)
