@@ -79,6 +79,11 @@ import Testing
         ConvCase(channels: 2, outChannels: 2, group: 2, size: (9, 9), kernel: 4, stride: 2, dilation: 1, pads: [0, 0, 0, 0]),
         // Wide enough for the stride-2 phase split's sixteen-column vector path.
         ConvCase(channels: 2, outChannels: 2, group: 2, size: (9, 40), kernel: 5, stride: 2, dilation: 1, pads: [2, 1, 2, 2]),
+        // Narrow groups (RegNet) computed directly: 16 and 8 channels a group, stride 1 and 2, odd planes and asymmetric pads.
+        ConvCase(channels: 32, outChannels: 32, group: 2, size: (7, 7), kernel: 3, stride: 1, dilation: 1, pads: [1, 1, 1, 1]),
+        ConvCase(channels: 32, outChannels: 16, group: 2, size: (14, 13), kernel: 3, stride: 2, dilation: 1, pads: [1, 1, 1, 1]),
+        ConvCase(channels: 16, outChannels: 16, group: 2, size: (9, 10), kernel: 3, stride: 2, dilation: 1, pads: [0, 0, 1, 1]),
+        ConvCase(channels: 12, outChannels: 8, group: 2, size: (5, 21), kernel: 5, stride: 1, dilation: 1, pads: [2, 1, 2, 3]),
         // Squeeze-excitation's 1×1 convs on a 1×1 plane, as dot products: rows in fours and one to three left
         // over, sums in sixteens and a tail.
         ConvCase(channels: 37, outChannels: 19, group: 1, size: (1, 1), kernel: 1, stride: 1, dilation: 1, pads: [0, 0, 0, 0]),

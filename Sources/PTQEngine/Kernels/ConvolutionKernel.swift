@@ -104,6 +104,10 @@ public enum ConvolutionKernel {
             WinogradKernel.run(input: input, weights: winograd, bias: bias, output: output, geometry: g, activation: activation)
             return
         }
+        if GroupedKernel.suits(g) {
+            GroupedKernel.run(input: input, weight: weight, bias: bias, output: output, geometry: g, activation: activation)
+            return
+        }
         if g.isDepthwise {
             DepthwiseKernel.run(input: input, weight: weight, bias: bias, output: output, geometry: g,
                                 activation: activation)

@@ -128,26 +128,7 @@ enum DepthwiseKernel {
                           kernelHeight: Int, kernelWidth: Int, outHeight: Int, outWidth: Int, _ taps: UnsafePointer<Float>,
                           _ bias: Float, _ low: Float, _ high: Float, _ target: UnsafeMutablePointer<Float>) {
         let (s, width, planeSize) = (layout.stride, layout.width, layout.height * layout.width)
-        if s == 2 {  // the layout is made for strides 1 and 2 only
-            // Padded row 2r + a splits into phases (a, 0) and (a, 1), sixteen columns at a time.
-            for paddedRow in 0..<layout.paddedHeight {
-                let (r, a) = (paddedRow / 2, paddedRow % 2)
-                let source = padded + paddedRow * layout.paddedWidth
-                let even = buffer + (a * 2) * planeSize + r * width, odd = even + planeSize
-                var c = 0
-                while 2 * c + 16 <= layout.paddedWidth {
-                    let values = UnsafeRawPointer(source + 2 * c).loadUnaligned(as: SIMD16<Float>.self)
-                    UnsafeMutableRawPointer(even + c).storeBytes(of: values.evenHalf, as: SIMD8<Float>.self)
-                    UnsafeMutableRawPointer(odd + c).storeBytes(of: values.oddHalf, as: SIMD8<Float>.self)
-                    c += 8
-                }
-                while 2 * c < layout.paddedWidth {
-                    even[c] = source[2 * c]
-                    if 2 * c + 1 < layout.paddedWidth { odd[c] = source[2 * c + 1] }
-                    c += 1
-                }
-            }
-        }
+        if s == 2 { splitPhases(padded, layout, buffer) }  // the layout is made for strides 1 and 2 only
         let grid = buffer + layout.capacity
         let count = (outHeight - 1) * width + outWidth
         let base = s == 1 ? padded : UnsafePointer(buffer)
@@ -172,6 +153,29 @@ enum DepthwiseKernel {
             for ow in 0..<outWidth {
                 let value = row[ow]
                 out[ow] = value < low ? low : (value > high ? high : value)
+            }
+        }
+    }
+
+    /// Splits a padded plane into its four stride-2 phases (`PhaseLayout`), sixteen columns at a time.
+    static func splitPhases(_ padded: UnsafePointer<Float>, _ layout: PhaseLayout, _ buffer: UnsafeMutablePointer<Float>) {
+        let (width, planeSize) = (layout.width, layout.height * layout.width)
+        // Padded row 2r + a splits into phases (a, 0) and (a, 1), sixteen columns at a time.
+        for paddedRow in 0..<layout.paddedHeight {
+            let (r, a) = (paddedRow / 2, paddedRow % 2)
+            let source = padded + paddedRow * layout.paddedWidth
+            let even = buffer + (a * 2) * planeSize + r * width, odd = even + planeSize
+            var c = 0
+            while 2 * c + 16 <= layout.paddedWidth {
+                let values = UnsafeRawPointer(source + 2 * c).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + c).storeBytes(of: values.evenHalf, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(odd + c).storeBytes(of: values.oddHalf, as: SIMD8<Float>.self)
+                c += 8
+            }
+            while 2 * c < layout.paddedWidth {
+                even[c] = source[2 * c]
+                if 2 * c + 1 < layout.paddedWidth { odd[c] = source[2 * c + 1] }
+                c += 1
             }
         }
     }
