@@ -15,7 +15,7 @@ public struct HighBiasFold: Technique {
     public let name = "high-bias-fold"
     public let summary = "absorb large biases into the next layer, using the folded BatchNorm statistics"
     public let options: [(String, String?, String)] = [
-        ("--exact", nil, "only links whose second layer reads no padding, where the absorption is exact"),
+        ("--exact", nil, "only links whose second layer reads no padding (no border error)"),
     ]
     public var specification: String {
         """
