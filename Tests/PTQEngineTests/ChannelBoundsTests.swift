@@ -85,6 +85,16 @@ import Testing
         #expect(exact.skipped.contains { $0.hasPrefix("expand -> depthwise: depthwise pads its input") }, "\(exact)")
     }
 
+    /// A Min whose constant is [C] broadcasts along the width, not the channels: not a channel bound, so no link.
+    @Test func aBoundMustLieOnTheChannelAxis() throws {
+        var graph = try CrossLayerScaling().apply(Self.chain(seed: 19), options: TechniqueOptions()).0
+        #expect(LayerSets.find(graph).count == 1)
+        for minimum in graph.nodes where minimum.opType == "Min" {
+            graph.initializers[minimum.inputs[1]] = Tensor(shape: [6], floats: [Float](repeating: 6, count: 6))
+        }
+        #expect(LayerSets.find(graph).isEmpty)
+    }
+
     @Test func highBiasFoldMovesTheBounds() throws {
         var graph = try CrossLayerScaling().apply(Self.chain(seed: 9), options: TechniqueOptions()).0
         let beta: [Float] = [0.5, 4, 9, 20, 2, 3], gamma: [Float] = [1, 0.5, 1, 1, 0.1, 2]

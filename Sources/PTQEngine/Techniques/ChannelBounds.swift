@@ -11,13 +11,19 @@
 enum ChannelBounds {
     /// The per-channel bound (initializer name) of a `Min` reading a Relu's output, when it is one: the other
     /// input a float constant of shape [C, 1, …] or [1, C, 1, …] (or a scalar) and the Relu read by nothing else.
-    static func bound(of minimum: Node, after relu: Node, _ graph: Graph) -> String? {
+    /// With `rank` (the activation's), the bound's one non-unit axis must broadcast onto axis 1, the channels:
+    /// a [C] bound, for instance, would broadcast along the width.
+    static func bound(of minimum: Node, after relu: Node, _ graph: Graph, rank: Int? = nil) -> String? {
         guard minimum.opType == "Min", minimum.inputs.count == 2, minimum.outputs.count == 1,
               let slot = minimum.inputs.firstIndex(of: relu.outputs[0]) else { return nil }
         let name = minimum.inputs[1 - slot]
         guard let value = graph.initializers[name], value.kind == .float, value.count >= 1, graph.readers(ofInitializer: name) == 1,
               value.count == 1 || value.shape.filter({ $0 != 1 }).count == 1,
               graph.readerCount(of: relu.outputs[0]) == 1 else { return nil }
+        if let rank, value.count > 1 {
+            guard value.rank <= rank, let axis = value.shape.firstIndex(where: { $0 != 1 }),
+                  axis + rank - value.rank == 1 else { return nil }
+        }
         return name
     }
 

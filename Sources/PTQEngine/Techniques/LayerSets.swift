@@ -69,7 +69,8 @@ public enum LayerSets {
         var activated = node.outputs[0]
         guard graph.readerCount(of: activated) == 1, let following = consumers[activated]?.first else { return nil }
         var bound: String? = nil
-        if node.opType == "Relu", let name = ChannelBounds.bound(of: graph.nodes[following], after: node, graph) {
+        let rank = graph.initializers[graph.nodes[index].inputs[1]]?.rank
+        if node.opType == "Relu", let name = ChannelBounds.bound(of: graph.nodes[following], after: node, graph, rank: rank) {
             activated = graph.nodes[following].outputs[0]
             bound = name
         }
