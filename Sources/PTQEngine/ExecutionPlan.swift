@@ -93,10 +93,7 @@ struct ExecutionPlan: Sendable {
     /// Relu, or Clip with constant bounds.
     static func clampActivation(_ next: Node, _ constants: [String: Tensor]) -> FusedActivation? {
         if next.opType == "Relu" { return .relu }
-        guard next.opType == "Clip" else { return nil }
-        let bounds = next.inputs.dropFirst().map { $0.isEmpty ? nil : constants[$0] }
-        guard !zip(next.inputs.dropFirst(), bounds).contains(where: { !$0.0.isEmpty && $0.1 == nil }),
-              let (low, high) = try? ActivationOperators.clipBounds(next, [nil] + bounds) else { return nil }
+        guard next.opType == "Clip", let (low, high) = ActivationOperators.constantClipBounds(next, { constants[$0] }) else { return nil }
         return .clip(low, high)
     }
 

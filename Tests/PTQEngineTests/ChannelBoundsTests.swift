@@ -140,4 +140,36 @@ import Testing
         #expect(paperReport.changed.contains("[relu6-to-relu] clip0: ReLU6 -> ReLU"), "\(paperReport)")
         #expect(relativeError(try Executor(graph: paper).run(["x": x])["y"]!.floats, before.floats) > 1e-2)
     }
+
+    /// Analytical bias correction reads a kept ReLU6 (Relu + Min) as the clipped normal with the channel's own bound:
+    /// after scaling channel i by 1/s_i (its bound 6/s_i), E[x_i] is the unscaled expectation divided by s_i.
+    @Test func analyticalExpectationFollowsTheChannelBounds() throws {
+        var graph = Self.chain(seed: 21)
+        graph.foldedStatistics["expand"] = BatchNormStatistics(gamma: [1, 0.5, 2, 1, 3, 0.2], beta: [0.5, 4, 9, -1, 2, 5.9])
+        let layer = { (graph: Graph) in WeightLayer.all(in: graph).first { $0.name == "depthwise" }! }
+        let before = try #require(AnalyticalExpectation.inputMean(of: layer(graph), graph))
+        let scaled = try CrossLayerScaling().apply(graph, options: TechniqueOptions()).0
+        let after = try #require(AnalyticalExpectation.inputMean(of: layer(scaled), scaled))
+        let bounds = scaled.initializers[scaled.nodes.first { $0.opType == "Min" }!.inputs[1]]!.floats
+        #expect(bounds.contains { abs($0 - 6) > 0.1 })
+        for channel in 0..<6 {
+            #expect(abs(after[channel] * 6 / bounds[channel] - before[channel]) <= 1e-4 * max(1, before[channel]))
+        }
+    }
+
+    /// An excluded layer's group is Conv + Relu + Min: no quantizer on the Min either.
+    @Test func anExcludedLayerTakesItsBoundAlong() throws {
+        let (scaled, _) = try CrossLayerScaling().apply(Self.chain(seed: 23), options: TechniqueOptions())
+        let tensors = QuantizerPlacement.activationTensors(scaled, integerTensors: [], excludedLayers: ["expand"])
+        #expect(tensors == ["x", "rd", "y"], "\(tensors)")
+    }
+
+    /// Below opset 8 Min does not broadcast: the ReLU6 stays a Clip and ends the chain, and cle says so.
+    @Test func noChannelBoundsBeforeOpset8() throws {
+        var graph = Self.chain(seed: 25)
+        graph.opsetVersion = 7
+        let (scaled, report) = try CrossLayerScaling().apply(graph, options: TechniqueOptions())
+        #expect(!scaled.nodes.contains { $0.opType == "Min" } && scaled.nodes.filter { $0.opType == "Clip" }.count == 2)
+        #expect(report.notes.contains { $0.hasPrefix("opset 7: a ReLU6 ends a chain") }, "\(report)")
+    }
 }

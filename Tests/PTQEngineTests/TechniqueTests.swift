@@ -159,6 +159,13 @@ import Testing
             #expect(abs(relu / Double(count) - AnalyticalExpectation.relu(mean: mean, std: std)) < 0.01 * max(1, std))
             #expect(abs(relu6 / Double(count) - AnalyticalExpectation.relu6(mean: mean, std: std)) < 0.01 * max(1, std))
         }
+        // Any bounds, one side open or both finite.
+        for (mean, std, low, high) in [(1.0, 2.0, -1.0, 2.5), (0.0, 1.0, -.infinity, 0.5), (2.0, 0.5, 1.0, Double.infinity)] {
+            var sum = 0.0
+            let count = 400_000
+            for _ in 0..<count { sum += min(max(mean + std * generator.normal(), low), high) }
+            #expect(abs(sum / Double(count) - AnalyticalExpectation.clipped(mean: mean, std: std, low: low, high: high)) < 0.01 * std)
+        }
     }
 
     @Test func empiricalBiasCorrectionRemovesTheMeanError() throws {

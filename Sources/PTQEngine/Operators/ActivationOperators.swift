@@ -62,6 +62,14 @@ enum ActivationOperators {
         return Tensor(shape: x.shape, floats: output)
     }
 
+    /// A Clip's bounds when they are attributes or constants (`constant` looks an input name up); nil when a bound
+    /// is computed at run time or is not a scalar.
+    static func constantClipBounds(_ node: Node, _ constant: (String) -> Tensor?) -> (Float, Float)? {
+        let bounds = node.inputs.dropFirst().map { $0.isEmpty ? nil : constant($0) }
+        guard !zip(node.inputs.dropFirst(), bounds).contains(where: { !$0.0.isEmpty && $0.1 == nil }) else { return nil }
+        return try? clipBounds(node, [nil] + bounds)
+    }
+
     /// Clip's bounds, ±infinity where not given.
     static func clipBounds(_ node: Node, _ inputs: [Tensor?]) throws -> (Float, Float) {
         var low = node.float("min", default: -.infinity)

@@ -26,7 +26,13 @@ public enum QuantizerPlacement {
             if unquantizedOps.contains(node.opType) { continue }
             if node.opType == "Relu" || node.opType == "Clip", let source = node.inputs.first, excludedOutputs.contains(source),
                (consumers[source]?.count ?? 0) == 1 {
-                continue  // the activation of an excluded layer belongs to its group
+                // The activation of an excluded layer belongs to its group, and so does a channel-bound Min after it.
+                node.outputs.forEach { excludedOutputs.insert($0) }
+                if node.opType == "Relu", let readers = consumers[node.outputs[0]], readers.count == 1,
+                   ChannelBounds.bound(of: graph.nodes[readers[0]], after: node, graph) != nil {
+                    graph.nodes[readers[0]].outputs.forEach { excludedOutputs.insert($0) }
+                }
+                continue
             }
             for output in node.outputs where !output.isEmpty && !integerTensors.contains(output) && !excludedOutputs.contains(output) {
                 if node.opType == "Relu", !graphOutputs.contains(output), let readers = consumers[output], readers.count == 1,

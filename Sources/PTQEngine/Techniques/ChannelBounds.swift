@@ -9,6 +9,9 @@
 /// Quantizer placement treats Conv + Relu + Min as one group (one quantizer, after the Min); the QDQ export
 /// and the encodings carry the Min's output like any activation, and ONNX Runtime runs Relu and Min as they are.
 enum ChannelBounds {
+    /// The first opset whose Min broadcasts.
+    static let minimumOpset = 8
+
     /// The per-channel bound (initializer name) of a `Min` reading a Relu's output, when it is one: the other
     /// input a float constant of shape [C, 1, …] or [1, C, 1, …] (or a scalar) and the Relu read by nothing else.
     /// With `rank` (the activation's), the bound's one non-unit axis must broadcast onto axis 1, the channels:
@@ -31,45 +34,41 @@ enum ChannelBounds {
     /// equalize (fed by one's output alone, read only by the other, perhaps through a zero Pad) as Relu + Min with
     /// a per-channel bound.
     /// Returns the rewritten Clips' names. The Clip's output name stays (now the Min's), so readers are unchanged.
+    /// Nothing is rewritten below opset 8, where Min does not broadcast (the bound could not be per channel).
     static func rewriteClips(_ graph: inout Graph) throws -> [String] {
+        guard graph.opsetVersion >= minimumOpset else { return [] }
         let constants = try graph.constantNodeValues()
-        var producers = graph.producers(), consumers = graph.consumers()
-        var rewritten: [String] = []
-        var names = Set(graph.nodes.map(\.name))
-        var index = 0
-        while index < graph.nodes.count {
-            let clip = graph.nodes[index]
-            index += 1
-            guard clip.opType == "Clip", let input = clip.inputs.first, let output = clip.outputs.first,
+        let producers = graph.producers(), consumers = graph.consumers()
+        var nodeNames = Set(graph.nodes.map(\.name)), tensors = Set(graph.nodes.flatMap(\.outputs)).union(graph.initializers.keys)
+        // Decided on the graph as given (rewriting one Clip changes no other Clip's producer or readers), applied after.
+        var rewrites: [(index: Int, relu: Node, minimum: Node)] = []
+        for (index, clip) in graph.nodes.enumerated() where clip.opType == "Clip" {
+            guard let input = clip.inputs.first, let output = clip.outputs.first,
                   let producer = producers[input].map({ graph.nodes[$0] }), LayerSets.isScalable(producer, graph),
                   graph.readerCount(of: input) == 1, graph.readerCount(of: output) == 1,
-                  let (reader, pad) = LayerSets.reader(of: output, graph, consumers, constants),
-                  LayerSets.isScalable(graph.nodes[reader], graph),
-                  graph.nodes[reader].inputs.first == (pad.flatMap { graph.node(named: $0)?.outputs.first } ?? output),
-                  let weight = graph.initializers[producer.inputs[1]] else { continue }
-            let bounds = clip.inputs.dropFirst().map { $0.isEmpty ? nil : (graph.initializers[$0] ?? constants[$0]) }
-            guard !zip(clip.inputs.dropFirst(), bounds).contains(where: { !$0.0.isEmpty && $0.1 == nil }),
-                  let (low, high) = try? ActivationOperators.clipBounds(clip, [nil] + bounds),
+                  let (reader, _, reads) = LayerSets.reader(of: output, graph, consumers, constants),
+                  LayerSets.isScalable(reader, reading: reads, graph),
+                  let weight = graph.initializers[producer.inputs[1]],
+                  let (low, high) = ActivationOperators.constantClipBounds(clip, { graph.initializers[$0] ?? constants[$0] }),
                   low == 0, high > 0, high.isFinite else { continue }
             let channels = producer.opType == "ConvTranspose" ? weight.shape[1] * producer.int("group", default: 1) : weight.shape[0]
-            let boundName = unique("\(clip.name).channel_bound", avoiding: graph.initializers.keys)
+            let boundName = unique("\(clip.name).channel_bound", avoiding: tensors)
+            let reluOutput = unique("\(output).relu", avoiding: tensors.union([boundName]))
+            let minimumName = unique("\(clip.name)/channel_bound", avoiding: nodeNames)
+            tensors.formUnion([boundName, reluOutput])
+            nodeNames.insert(minimumName)
             graph.setInitializer(boundName, Tensor(shape: [channels] + [Int](repeating: 1, count: weight.rank - 2),
                                                    floats: [Float](repeating: high, count: channels)))
-            let reluOutput = unique("\(output).relu", avoiding: Set(graph.nodes.flatMap(\.outputs)).union(graph.initializers.keys))
-            let minimumName = unique("\(clip.name)/channel_bound", avoiding: names)
-            names.insert(minimumName)
-            graph.nodes[index - 1] = Node(name: clip.name, opType: "Relu", inputs: [input], outputs: [reluOutput])
-            graph.nodes.insert(Node(name: minimumName, opType: "Min", inputs: [reluOutput, boundName], outputs: [output]), at: index)
-            index += 1
-            rewritten.append(clip.name)
-            (producers, consumers) = (graph.producers(), graph.consumers())  // the inserted node moved the later ones
+            rewrites.append((index, Node(name: clip.name, opType: "Relu", inputs: [input], outputs: [reluOutput]),
+                             Node(name: minimumName, opType: "Min", inputs: [reluOutput, boundName], outputs: [output])))
         }
-        if !rewritten.isEmpty {
-            let unread = Set(graph.nodes.filter { $0.opType == "Constant" && graph.readerCount(of: $0.outputs[0]) == 0 }.map(\.name))
-            graph.nodes.removeAll { unread.contains($0.name) }
-            graph.removeUnusedInitializers()
+        // From the back, so each inserted Min leaves the indices still to rewrite where they were.
+        for rewrite in rewrites.reversed() {
+            graph.nodes[rewrite.index] = rewrite.relu
+            graph.nodes.insert(rewrite.minimum, at: rewrite.index + 1)
         }
-        return rewritten
+        if !rewrites.isEmpty { graph.removeUnreadConstants() }
+        return rewrites.map(\.relu.name)
     }
 
     /// The bound of each channel (a scalar bound spread over `channels`).

@@ -43,6 +43,9 @@ public struct CrossLayerScaling: Technique {
         if !clips.isEmpty {
             report.changed.append("\(clips.count) ReLU6 kept as Relu + Min with a per-channel bound, so scaling passes them "
                                   + "without changing the function: \(ReportFormat.list(clips))")
+        } else if graph.opsetVersion < ChannelBounds.minimumOpset, graph.nodes.contains(where: { $0.opType == "Clip" }) {
+            report.notes.append("opset \(graph.opsetVersion): a ReLU6 ends a chain (keeping it through scaling needs Min "
+                                + "with broadcasting, opset \(ChannelBounds.minimumOpset))")
         }
         let sets = LayerSets.find(graph)
         guard !sets.isEmpty else {

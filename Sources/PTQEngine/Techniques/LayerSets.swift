@@ -45,26 +45,30 @@ public enum LayerSets {
     }
 
     /// The only reader of `tensor`, looking through a Pad that adds zeros on spatial axes only (zeros scale to zeros,
-    /// so per-channel scaling passes it), with that Pad's name.
+    /// so per-channel scaling passes it): the reader, that Pad's name, and the tensor the reader reads (the Pad's
+    /// output, or `tensor`).
     static func reader(of tensor: String, _ graph: Graph, _ consumers: [String: [Int]],
-                       _ constants: [String: Tensor]) -> (Int, String?)? {
+                       _ constants: [String: Tensor]) -> (index: Int, pad: String?, reads: String)? {
         guard graph.readerCount(of: tensor) == 1, let reader = consumers[tensor]?.first else { return nil }
         let node = graph.nodes[reader]
         guard node.opType == "Pad", node.inputs.first == tensor, let output = node.outputs.first,
               let amounts = PadFolding.zeroPadAmounts(node, graph, constants: constants), amounts.count >= 4,
               amounts[0] == 0, amounts[1] == 0, amounts[amounts.count / 2] == 0, amounts[amounts.count / 2 + 1] == 0,
-              graph.readerCount(of: output) == 1, let after = consumers[output]?.first else { return (reader, nil) }
-        return (after, node.name)
+              graph.readerCount(of: output) == 1, let after = consumers[output]?.first else { return (reader, nil, tensor) }
+        return (after, node.name, output)
+    }
+
+    /// Whether `index` is a layer scaling can reach that reads `tensor` as its data input.
+    static func isScalable(_ index: Int, reading tensor: String, _ graph: Graph) -> Bool {
+        isScalable(graph.nodes[index], graph) && graph.nodes[index].inputs.first == tensor
     }
 
     /// The link after layer `index` in a chain.
     static func next(after index: Int, _ graph: Graph, _ consumers: [String: [Int]], _ constants: [String: Tensor]) -> Link? {
         let output = graph.nodes[index].outputs[0]
-        guard let (reader, pad) = reader(of: output, graph, consumers, constants) else { return nil }
+        guard let (reader, pad, reads) = reader(of: output, graph, consumers, constants) else { return nil }
+        if isScalable(reader, reading: reads, graph) { return Link(layer: reader, pad: pad) }
         let node = graph.nodes[reader]
-        if isScalable(node, graph) && node.inputs[0] == (pad == nil ? output : graph.node(named: pad!)!.outputs[0]) {
-            return Link(layer: reader, pad: pad)
-        }
         guard pad == nil, node.opType == "Relu" || node.opType == "PRelu" else { return nil }
         var activated = node.outputs[0]
         guard graph.readerCount(of: activated) == 1, let following = consumers[activated]?.first else { return nil }
@@ -74,9 +78,8 @@ public enum LayerSets {
             activated = graph.nodes[following].outputs[0]
             bound = name
         }
-        guard let (after, padAfter) = Self.reader(of: activated, graph, consumers, constants) else { return nil }
-        let input = padAfter.flatMap { graph.node(named: $0)?.outputs.first } ?? activated
-        guard isScalable(graph.nodes[after], graph), graph.nodes[after].inputs[0] == input else { return nil }
+        guard let (after, padAfter, reads) = Self.reader(of: activated, graph, consumers, constants),
+              isScalable(after, reading: reads, graph) else { return nil }
         return Link(layer: after, activation: node.name, bound: bound, pad: padAfter)
     }
 

@@ -33,12 +33,8 @@ public struct ReplaceRelu6: Technique {
 
     /// True when `node` is Clip(0, 6).
     static func isRelu6(_ node: Node, _ graph: Graph, constants: [String: Tensor]) -> Bool {
-        guard node.opType == "Clip" else { return false }
-        var low = node.float("min", default: -.infinity), high = node.float("max", default: .infinity)
-        for (slot, name) in node.inputs.enumerated().dropFirst() where !name.isEmpty {
-            guard let value = graph.initializers[name] ?? constants[name], value.count == 1 else { return false }
-            if slot == 1 { low = value.asFloats[0] } else { high = value.asFloats[0] }
-        }
+        guard node.opType == "Clip", let (low, high) = ActivationOperators.constantClipBounds(node, { graph.initializers[$0] ?? constants[$0] })
+        else { return false }
         return low == 0 && high == 6
     }
 
@@ -69,9 +65,7 @@ public struct ReplaceRelu6: Technique {
                 report.skipped.append("\(node.name): \(reason) (use --all to replace it anyway)")
             }
         }
-        let unread = Set(graph.nodes.filter { $0.opType == "Constant" && graph.readerCount(of: $0.outputs[0]) == 0 }.map(\.name))
-        graph.nodes.removeAll { unread.contains($0.name) }
-        graph.removeUnusedInitializers()
+        graph.removeUnreadConstants()
         if report.changed.isEmpty && report.skipped.isEmpty { report.notes.append("no ReLU6 (Clip 0..6) nodes") }
         return (graph, report)
     }

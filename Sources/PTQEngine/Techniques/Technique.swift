@@ -64,6 +64,13 @@ extension Graph {
         for name in initializerOrder where !used.contains(name) { removeInitializer(name) }
     }
 
+    /// Removes Constant nodes and initializers that nothing reads any more (after a rewrite dropped their reader).
+    public mutating func removeUnreadConstants() {
+        let unread = Set(nodes.filter { $0.opType == "Constant" && readerCount(of: $0.outputs[0]) == 0 }.map(\.name))
+        nodes.removeAll { unread.contains($0.name) }
+        removeUnusedInitializers()
+    }
+
     /// Points every reader of `old` (nodes and graph outputs) at `new`.
     public mutating func rename(tensor old: String, to new: String) {
         for index in nodes.indices {
