@@ -27,12 +27,16 @@ let package = Package(
     targets: [
         .systemLibrary(
             name: "CLibEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        // Image decoding: libjpeg-turbo and libpng behind a C wrapper that keeps their longjmp error handling in C.
+        .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .target(name: "CImageCodecs", dependencies: ["CLibJPEG", "CLibPNG"]),
         // The generated ONNX schema, in a target of its own so engine edits do not recompile it.
         .target(name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(
             name: "PTQEngine",
             dependencies: [
-                "ONNXProto",
+                "ONNXProto", "CImageCodecs",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],

@@ -26,32 +26,45 @@ enum EvalCommand {
         guard let referenceGraph = session.checkpoints[referenceName] else {
             throw ShellError.unknownCheckpoint(referenceName, available: session.checkpointOrder)
         }
-        let count = min(try arguments.integer("--samples", command: "eval", range: 1...Int.max) ?? Int.max, data.samples.shape[0])
-        let samples = Batching.slice(data.samples, 0..<count)
-        let labels = data.labels.map { Array($0.prefix(count)) }
-        func outputs(_ executor: Executor, _ graph: Graph) throws -> Tensor {
-            try Evaluation.output(graph.outputs[0].name, of: Batching.run(
-                executor, samples: samples, isCancelled: session.isCancelled, progress: session.progress))
-        }
-        let reference = try outputs(Executor(graph: referenceGraph), referenceGraph)
+        let count = min(try arguments.integer("--samples", command: "eval", range: 1...Int.max) ?? Int.max, data.source.count)
         let simulation = try QuantizeCommands.currentSimulation(&session, command: "eval", output: &output)
         let unchanged = simulation == nil && graph == referenceGraph
-        let current = unchanged ? reference
-            : try outputs(simulation.map { try $0.simulation() } ?? Executor(graph: graph), graph)
-        var (top1, top5, fp32Top1, fp32Top5): (Double?, Double?, Double?, Double?) = (nil, nil, nil, nil)
-        if let labels {
-            fp32Top1 = try Evaluation.topK(reference, labels: labels, k: 1)
-            fp32Top5 = try Evaluation.topK(reference, labels: labels, k: 5)
-            top1 = try Evaluation.topK(current, labels: labels, k: 1)
-            top5 = try Evaluation.topK(current, labels: labels, k: 5)
-        }
-        var errors: (sqnr: Double, mse: Double)? = nil
-        if !unchanged {
-            guard current.shape == reference.shape else {
-                throw ShellError.other("eval: the current model's output \(describeShape(current.shape)) and the reference's \(describeShape(reference.shape)) differ in shape")
+        let referenceExecutor = try Executor(graph: referenceGraph)
+        let currentExecutor = unchanged ? referenceExecutor : try simulation.map { try $0.simulation() } ?? Executor(graph: graph)
+        // One pass over the data, a batch at a time: the outputs are summed into the metrics, never kept.
+        var hits = (reference1: 0, reference5: 0, current1: 0, current5: 0)
+        var sums = (signal: 0.0, noise: 0.0), compared = 0
+        let batchSize = min(32, referenceGraph.batchLimit ?? 32, graph.batchLimit ?? 32)
+        try Batching.forEachBatch(data.source, limit: count, batchSize: batchSize, isCancelled: session.isCancelled) { range, batch in
+            func run(_ executor: Executor, _ graph: Graph) throws -> Tensor {
+                try Evaluation.output(graph.outputs[0].name, of: executor.run([graph.dataInputs[0].name: batch], isCancelled: session.isCancelled))
             }
-            errors = Evaluation.errorMetrics(current, reference: reference)
+            let reference = try run(referenceExecutor, referenceGraph)
+            let current = unchanged ? reference : try run(currentExecutor, graph)
+            if let labels = data.labels.map({ Array($0[range]) }) {
+                hits.reference1 += try Evaluation.topKHits(reference, labels: labels, k: 1, firstSample: range.lowerBound)
+                hits.reference5 += try Evaluation.topKHits(reference, labels: labels, k: 5, firstSample: range.lowerBound)
+                if !unchanged {
+                    hits.current1 += try Evaluation.topKHits(current, labels: labels, k: 1, firstSample: range.lowerBound)
+                    hits.current5 += try Evaluation.topKHits(current, labels: labels, k: 5, firstSample: range.lowerBound)
+                }
+            }
+            if !unchanged {
+                guard current.shape == reference.shape else {
+                    throw ShellError.other("eval: the current model's output \(describeShape(current.shape)) and the reference's \(describeShape(reference.shape)) differ in shape")
+                }
+                Evaluation.accumulateErrors(current, reference: reference, into: &sums)
+                compared += current.count
+            }
+            session.progress?(range.upperBound, count)
         }
+        var (top1, top5, fp32Top1, fp32Top5): (Double?, Double?, Double?, Double?) = (nil, nil, nil, nil)
+        if data.labels != nil {
+            let share = { (hits: Int) in Double(hits) / Double(count) }
+            (fp32Top1, fp32Top5) = (share(hits.reference1), share(hits.reference5))
+            (top1, top5) = unchanged ? (fp32Top1, fp32Top5) : (share(hits.current1), share(hits.current5))
+        }
+        let errors = unchanged ? nil : Evaluation.errorMetrics(sums: sums, count: compared)
         let metrics = Metrics.values(top1: top1, top5: top5, fp32Top1: fp32Top1, fp32Top5: fp32Top5,
                                      sqnr: errors?.sqnr, mse: errors?.mse, samples: count)
         session.lastMetrics = Dictionary(uniqueKeysWithValues: metrics)
@@ -63,6 +76,18 @@ enum EvalCommand {
             try JSONOutput.write(object, to: session.resolve(path), overwrite: arguments.has("--force"))
             output.line("wrote \(path)")
         }
+    }
+
+    /// Top-1 of `graph` (run as it is, FP32) on `source`, a batch at a time.
+    static func top1(_ graph: Graph, _ source: SampleSource, _ labels: [Int], _ session: Session) throws -> Double {
+        let executor = try Executor(graph: graph)
+        var hits = 0
+        try Batching.forEachBatch(source, batchSize: min(32, graph.batchLimit ?? 32), isCancelled: session.isCancelled) { range, batch in
+            let logits = try Evaluation.output(graph.outputs[0].name, of: executor.run([graph.dataInputs[0].name: batch], isCancelled: session.isCancelled))
+            hits += try Evaluation.topKHits(logits, labels: Array(labels[range]), k: 1, firstSample: range.lowerBound)
+            session.progress?(range.upperBound, source.count)
+        }
+        return Double(hits) / Double(max(1, source.count))
     }
 
     static func render(_ metrics: [(String, Double?)], samples: Int, reference: String, current: String?) -> String {

@@ -21,10 +21,8 @@ enum EvaluateCommands {
         let quantized = try simulation.simulation()
         let inputName = graph.dataInputs[0].name
         var signal: [String: Double] = [:], noise: [String: Double] = [:]
-        var start = 0
-        let count = data.samples.shape[0]
-        while start < count {
-            let batch = Batching.slice(data.samples, start..<min(count, start + 32))
+        let count = data.source.count
+        try Batching.forEachBatch(data.source, batchSize: 32, isCancelled: session.isCancelled) { range, batch in
             let reference = try fp32.run([inputName: batch], keep: watched, isCancelled: session.isCancelled)
             var observed: [String: Tensor] = [:]
             _ = try quantized.run([inputName: batch], hook: { name, tensor in
@@ -36,8 +34,7 @@ enum EvaluateCommands {
                 signal[name, default: 0] += errors.signal
                 noise[name, default: 0] += errors.noise
             }
-            start += 32
-            session.progress?(min(count, start), count)
+            session.progress?(range.upperBound, count)
         }
         let producers = graph.producers()
         let rows = simulation.activationOrder.compactMap { name -> (String, String, Double)? in

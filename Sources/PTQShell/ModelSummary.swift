@@ -31,7 +31,7 @@ enum ModelSummary {
     static func dataLine(_ session: Session) -> String {
         func describe(_ data: AttachedData?) -> String {
             guard let data else { return "none" }
-            return "\(data.samples.shape[0]) samples\(data.labels == nil ? "" : " with labels")"
+            return "\(data.source.count) samples\(data.labels == nil ? "" : " with labels")"
         }
         return "calibration: \(describe(session.calibrationData)); evaluation: \(describe(session.evaluationData))"
     }

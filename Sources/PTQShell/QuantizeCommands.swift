@@ -46,7 +46,7 @@ enum QuantizeCommands {
         session.quantizationConfiguration = configuration
         session.quantization = state
         output.line("quantization on: \(configuration.summary)")
-        output.line("calibrated on \(min(configuration.samples, data.samples.shape[0])) samples: \(state.weightEncodings.count) weight tensors, \(state.activationEncodings.count) activation tensors")
+        output.line("calibrated on \(min(configuration.samples, data.source.count)) samples: \(state.weightEncodings.count) weight tensors, \(state.activationEncodings.count) activation tensors")
     }
 
     static func parseConfiguration(_ arguments: Arguments, layers: [String]) throws -> QuantizationConfiguration {
@@ -87,10 +87,9 @@ enum QuantizeCommands {
 
     static func calibrate(_ graph: Graph, _ configuration: QuantizationConfiguration, _ data: AttachedData,
                           _ session: Session) throws -> QuantizationState {
-        let count = min(configuration.samples, data.samples.shape[0])
-        let samples = Batching.slice(data.samples, 0..<count)
-        return try Calibration.calibrate(graph, configuration: configuration, samples: samples, isCancelled: session.isCancelled,
-                                         progress: session.progress)
+        let count = min(configuration.samples, data.source.count)
+        return try Calibration.calibrate(graph, configuration: configuration, source: data.source, limit: count,
+                                         isCancelled: session.isCancelled, progress: session.progress)
     }
 
     /// The calibrated simulation for the current graph, recalibrating when the graph changed since.
@@ -100,7 +99,7 @@ enum QuantizeCommands {
         guard let data = session.calibrationData else { throw ShellError.noData(command: command, purpose: "calibration") }
         let state = try calibrate(graph, configuration, data, session)
         session.quantization = state
-        output.line("(model changed since calibration: recalibrated on \(min(configuration.samples, data.samples.shape[0])) samples)")
+        output.line("(model changed since calibration: recalibrated on \(min(configuration.samples, data.source.count)) samples)")
         return state
     }
 }

@@ -4,7 +4,8 @@ import PTQEngine
 /// Input samples attached with `data`, with optional labels, for calibration and/or evaluation.
 public struct AttachedData: Sendable {
     public var path: String
-    public var samples: Tensor
+    /// Read a batch at a time (a .npy file, a folder of images) or held in memory (.npz).
+    public var source: SampleSource
     public var labels: [Int]?
     public var purpose: String  // calibration, evaluation or both
     public var usedForCalibration: Bool { purpose != "evaluation" }

@@ -48,8 +48,8 @@ enum SessionCommands {
         let graph = try session.requireGraph("infer")
         let inputPath = session.resolve(arguments.positionals[0])
         // uint8 input becomes x/255 (or x*S with --scale), as with `data`.
-        let samples = try DataCommand.normalize(try NumpyFile.read(path: inputPath), arguments)
-        try DataCommand.checkShape(samples, graph: graph, file: inputPath)
+        let samples = try DataCommand.normalization(arguments, channels: nil).apply(try NumpyFile.read(path: inputPath))
+        try DataCommand.checkShape(Array(samples.shape.dropFirst()), count: samples.shape.first ?? 0, graph: graph, file: inputPath)
         let batch = try arguments.integer("--batch", command: "infer", range: 1...4096) ?? 32
         var executor = try Executor(graph: graph)
         if let simulation = try QuantizeCommands.currentSimulation(&session, command: "infer", output: &output) {

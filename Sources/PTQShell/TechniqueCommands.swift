@@ -44,7 +44,7 @@ enum TechniqueCommands {
             let takes = accepted.isEmpty ? "takes no options" : "takes \(accepted.sorted().joined(separator: ", "))"
             throw ShellError.other("apply: \(technique.name) \(takes), not \(stray)")
         }
-        let options = TechniqueOptions(flags: arguments.flags, values: arguments.values, samples: session.calibrationData?.samples,
+        let options = TechniqueOptions(flags: arguments.flags, values: arguments.values, samples: session.calibrationData?.source,
                                        configuration: session.quantizationConfiguration, isCancelled: session.isCancelled)
         if let iterations = arguments["--iterations"], Int(iterations).map({ $0 >= 1 }) != true {
             throw ShellError.badValue(command: "apply", option: "--iterations", value: iterations, expected: "a positive integer")
@@ -60,10 +60,7 @@ enum TechniqueCommands {
         output.write(report.text)
         if technique.changesFunction, let data = session.evaluationData, let labels = data.labels, !report.changed.isEmpty {
             // This pass changes the function: show what it costs in FP32.
-            let outputName = graph.outputs[0].name
-            let before = try Evaluation.output(outputName, of: Batching.run(Executor(graph: graph), samples: data.samples, isCancelled: session.isCancelled))
-            let after = try Evaluation.output(outputName, of: Batching.run(Executor(graph: result), samples: data.samples, isCancelled: session.isCancelled))
-            let (a, b) = (try Evaluation.topK(before, labels: labels, k: 1), try Evaluation.topK(after, labels: labels, k: 1))
+            let a = try EvalCommand.top1(graph, data.source, labels, session), b = try EvalCommand.top1(result, data.source, labels, session)
             output.line("  FP32 top-1 on \(labels.count) evaluation samples: \(Format.fixed(a * 100, 2))% before, \(Format.fixed(b * 100, 2))% after (\(Format.fixed((b - a) * 100, 2)) points)")
         }
     }

@@ -19,6 +19,13 @@ struct Seeded {
 }
 
 let arguments = CommandLine.arguments
+if arguments.count >= 2 && arguments[1] == "decode" {
+    do { try decodeCommand(Array(arguments.dropFirst(2))) } catch {
+        FileHandle.standardError.write(Data("ptq-bench decode: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
 guard arguments.count >= 3, let batch = Int(arguments[2]) else {
     FileHandle.standardError.write(Data("usage: ptq-bench MODEL.onnx BATCH [SECONDS]\n".utf8))
     exit(2)
@@ -42,7 +49,7 @@ do {
         let data = Tensor(shape: sampleShape, floats: values)
         let folded = try FoldBatchNorm().apply(graph, options: TechniqueOptions()).0
         let begin = Date()
-        _ = try BiasCorrection().apply(folded, options: TechniqueOptions(values: ["--samples": "\(count)"], samples: data))
+        _ = try BiasCorrection().apply(folded, options: TechniqueOptions(values: ["--samples": "\(count)"], samples: TensorSamples(data)))
         let elapsed = Date().timeIntervalSince(begin)
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)

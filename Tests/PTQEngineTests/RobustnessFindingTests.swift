@@ -21,7 +21,7 @@ import ZIPFoundation
         let graph = Graph(nodes: [Node(name: "mm", opType: "MatMul", inputs: ["x", "w"], outputs: ["y"])],
                           initializers: ["w": samples([4, 3])],
                           inputs: [ValueInfo(name: "x", shape: [nil, 4])], outputs: [ValueInfo(name: "y", shape: [nil, 3])])
-        let (result, report) = try BiasCorrection().apply(graph, options: TechniqueOptions(samples: samples([8, 4])))
+        let (result, report) = try BiasCorrection().apply(graph, options: TechniqueOptions(samples: TensorSamples(samples([8, 4]))))
         #expect(result.nodes[0].inputs == ["x", "w"])
         #expect(report.skipped.contains { $0.contains("mm") && $0.contains("MatMul") })
         try result.validate()
@@ -35,7 +35,7 @@ import ZIPFoundation
                           inputs: [ValueInfo(name: "x", shape: [nil, 4])], outputs: [ValueInfo(name: "y", shape: [nil, 3])])
         var configuration = QuantizationConfiguration()
         configuration.weightBits = 4
-        let (result, report) = try BiasCorrection().apply(graph, options: TechniqueOptions(samples: samples([16, 4]), configuration: configuration))
+        let (result, report) = try BiasCorrection().apply(graph, options: TechniqueOptions(samples: TensorSamples(samples([16, 4])), configuration: configuration))
         #expect(report.changed.count == 1)
         #expect(result.nodes[0].inputs == ["x", "w"])
         #expect(result.initializers["b"]!.floats != [0, 0, 0])

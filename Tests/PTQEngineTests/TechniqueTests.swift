@@ -178,7 +178,7 @@ import Testing
         var configuration = QuantizationConfiguration()
         configuration.weightBits = 3
         configuration.quantizeInput = false
-        let (corrected, report) = try BiasCorrection().apply(graph, options: TechniqueOptions(samples: samples, configuration: configuration))
+        let (corrected, report) = try BiasCorrection().apply(graph, options: TechniqueOptions(samples: TensorSamples(samples), configuration: configuration))
         #expect(report.changed.count == 1)
         func meanError(_ model: Graph) throws -> [Float] {
             let quantized = try Calibration.calibrate(model, configuration: configuration, samples: samples).quantizedGraph()

@@ -68,7 +68,7 @@ import PTQShell
         let qdq = try QDQExport.graph(state)
         #expect(qdq.nodes.contains { $0.opType == "QuantizeLinear" })
         #expect(qdq.initializers.values.contains { $0.onnxType == 3 })  // int8 weights
-        let samples = Batching.slice(interpreter.session.evaluationData!.samples, 0..<500)
+        let samples = try interpreter.session.evaluationData!.source.all(upTo: 500)
         let name = qdq.outputs[0].name
         let theirs = try Batching.run(Executor(graph: qdq), samples: samples)[name]!
         let ours = try Batching.run(state.simulation(), samples: samples)[name]!

@@ -36,7 +36,7 @@ import PTQShell
         let replay = interpreter(base: "/", into: second)
         #expect(replay.execute("run \(script)") == .success)
         #expect(replay.session.graph == session.session.graph)
-        #expect(replay.session.evaluationData?.samples == session.session.evaluationData?.samples)
+        #expect(try replay.session.evaluationData?.source.all() == session.session.evaluationData?.source.all())
         let firstOutputs = session.session.cells.filter { $0.succeeded && !$0.isMeta }.map(\.output)
         #expect(second.text.contains(firstOutputs.last!))
     }

@@ -26,7 +26,7 @@ import PTQEngine
     func fingerprint(_ session: Session) -> String {
         var parts = [session.modelPath ?? "-", "\(session.graph.map { $0.nodes.count } ?? -1)",
                      "\(session.undoStack.count)", session.checkpointOrder.joined(separator: ","),
-                     session.calibrationData?.path ?? "-", "\(session.calibrationData?.samples.shape ?? [])",
+                     session.calibrationData?.path ?? "-", "\(session.calibrationData.map { [$0.source.count] + $0.source.sampleShape } ?? [])",
                      session.evaluationData?.path ?? "-", "\(session.settings)",
                      session.quantizationConfiguration?.summary ?? "-", "\(session.quantization != nil)"]
         parts.append("\(session.graph.map { Array($0.initializers.keys).sorted().joined() }.map(\.count) ?? 0)")

@@ -10,8 +10,25 @@ public enum NumpyFile {
         try decode(FileReading.contents(of: path, expected: "a NumPy array (.npy)"), name: path)
     }
 
+    /// What a .npy header declares, checked against the file's size.
+    public struct Header: Sendable, Equatable {
+        public var shape: [Int]
+        public var type: String
+        public var width: Int
+        /// Where the values start in the file.
+        public var offset: Int
+        public var count: Int { shape.reduce(1, *) }
+    }
+
     public static func decode(_ data: Data, name: String) throws -> Tensor {
-        let bytes = [UInt8](data.prefix(12))
+        let header = try parseHeader(data.prefix(65_536 + 12), fileSize: data.count, name: name)
+        let body = data.subdata(in: (data.startIndex + header.offset) ..< (data.startIndex + header.offset + header.count * header.width))
+        return body.withUnsafeBytes { values($0, header: header, shape: header.shape) }
+    }
+
+    /// The header of a .npy file whose first bytes are `prefix` (at least the header; 64 KiB is plenty).
+    public static func parseHeader(_ prefix: Data, fileSize: Int, name: String) throws -> Header {
+        let bytes = [UInt8](prefix.prefix(12))
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
             throw PTQError.invalidData(file: name, problem: "not a .npy file (bad magic; expected \\x93NUMPY)")
         }
@@ -28,10 +45,10 @@ public enum NumpyFile {
         default:
             throw PTQError.invalidData(file: name, problem: "unsupported .npy format version \(major); expected 1, 2 or 3")
         }
-        guard headerStart + headerLength <= data.count else {
-            throw PTQError.invalidData(file: name, problem: "truncated .npy header (declares \(headerLength) bytes, file has \(data.count - headerStart))")
+        guard headerStart + headerLength <= min(prefix.count, fileSize) else {
+            throw PTQError.invalidData(file: name, problem: "truncated .npy header (declares \(headerLength) bytes, file has \(fileSize - headerStart))")
         }
-        let header = String(decoding: data[data.startIndex + headerStart ..< data.startIndex + headerStart + headerLength], as: UTF8.self)
+        let header = String(decoding: prefix[prefix.startIndex + headerStart ..< prefix.startIndex + headerStart + headerLength], as: UTF8.self)
         let descr = try field(header, "descr", name: name)
         let fortran = try field(header, "fortran_order", name: name)
         let shapeText = try field(header, "shape", name: name)
@@ -56,26 +73,29 @@ public enum NumpyFile {
         }
         let (needed, overflowedBytes) = count.multipliedReportingOverflow(by: width)
         overflow = overflow || overflowedBytes
-        let payload = data.count - headerStart - headerLength
+        let payload = fileSize - headerStart - headerLength
         guard !overflow, needed <= payload else {
             throw PTQError.invalidData(file: name, problem: "truncated data: shape \(describeShape(shape)) of \(type) needs \(needed) bytes, file has \(payload)")
         }
-        let body = data.subdata(in: (data.startIndex + headerStart + headerLength) ..< (data.startIndex + headerStart + headerLength + needed))
-        return body.withUnsafeBytes { raw -> Tensor in
-            switch type {
-            case "<f4":
-                var values = [Float](repeating: 0, count: count)
-                values.withUnsafeMutableBytes { _ = raw.copyBytes(to: $0) }
-                return Tensor(shape: shape, floats: values)
-            case "<f8":
-                return Tensor(shape: shape, floats: (0..<count).map { Float(raw.loadUnaligned(fromByteOffset: $0 * 8, as: Double.self)) })
-            case "<i4":
-                return Tensor(shape: shape, integers: (0..<count).map { Int64(raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self)) }, onnxType: 6)
-            case "<i8":
-                return Tensor(shape: shape, integers: (0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self) })
-            default:
-                return Tensor(shape: shape, integers: raw.map { Int64($0) }, onnxType: 2)
-            }
+        return Header(shape: shape, type: type, width: width, offset: headerStart + headerLength)
+    }
+
+    /// A tensor of `shape` from the raw little-endian values of `header`'s type.
+    static func values(_ raw: UnsafeRawBufferPointer, header: Header, shape: [Int]) -> Tensor {
+        let count = shape.reduce(1, *)
+        switch header.type {
+        case "<f4":
+            var values = [Float](repeating: 0, count: count)
+            values.withUnsafeMutableBytes { _ = raw.prefix(count * 4).copyBytes(to: $0) }
+            return Tensor(shape: shape, floats: values)
+        case "<f8":
+            return Tensor(shape: shape, floats: (0..<count).map { Float(raw.loadUnaligned(fromByteOffset: $0 * 8, as: Double.self)) })
+        case "<i4":
+            return Tensor(shape: shape, integers: (0..<count).map { Int64(raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self)) }, onnxType: 6)
+        case "<i8":
+            return Tensor(shape: shape, integers: (0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self) })
+        default:
+            return Tensor(shape: shape, integers: raw.prefix(count).map { Int64($0) }, onnxType: 2)
         }
     }
 

@@ -62,6 +62,15 @@ public enum Calibration {
     public static func calibrate(_ graph: Graph, configuration: QuantizationConfiguration, samples: Tensor,
                                  batchSize: Int = 32, isCancelled: (() -> Bool)? = nil,
                                  progress: ((Int, Int) -> Void)? = nil) throws -> QuantizationState {
+        try calibrate(graph, configuration: configuration, source: TensorSamples(samples), batchSize: batchSize,
+                      isCancelled: isCancelled, progress: progress)
+    }
+
+    /// Calibrates on the first `limit` samples of `source`, a batch at a time (histogram schemes read them twice:
+    /// once for the range, once to fill the histograms).
+    public static func calibrate(_ graph: Graph, configuration: QuantizationConfiguration, source: SampleSource, limit: Int = .max,
+                                 batchSize: Int = 32, isCancelled: (() -> Bool)? = nil,
+                                 progress: ((Int, Int) -> Void)? = nil) throws -> QuantizationState {
         var state = QuantizationState(configuration: configuration, weightEncodings: [:], weightAxes: [:],
                                       activationEncodings: [:], activationOrder: [], calibratedGraph: graph)
         let excluded = Set(configuration.excludedLayers)
@@ -77,7 +86,7 @@ public enum Calibration {
         let watched = Set(tensors)
         var ranges: [String: (Float, Float)] = [:]
         let passes = configuration.scheme == .minmax ? 1 : 2
-        _ = try Batching.run(executor, samples: samples, batchSize: batchSize, hook: { name, tensor in
+        _ = try Batching.run(executor, source: source, limit: limit, batchSize: batchSize, hook: { name, tensor in
             guard watched.contains(name) else { return }
             ranges[name] = FiniteRange.of(tensor.floats, extending: ranges[name])
         }, isCancelled: isCancelled, progress: { done, total in progress?(done, total * passes) })
@@ -86,7 +95,7 @@ public enum Calibration {
             for (name, range) in ranges {
                 histograms[name] = range.0 > range.1 ? Histogram(minimum: 0, maximum: 0) : Histogram(minimum: range.0, maximum: range.1)
             }
-            _ = try Batching.run(executor, samples: samples, batchSize: batchSize, hook: { name, tensor in
+            _ = try Batching.run(executor, source: source, limit: limit, batchSize: batchSize, hook: { name, tensor in
                 guard watched.contains(name) else { return }
                 histograms[name]!.add(tensor.floats)
             }, isCancelled: isCancelled, progress: { done, total in progress?(total + done, total * 2) })

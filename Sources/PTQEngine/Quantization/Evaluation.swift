@@ -30,6 +30,11 @@ public enum Evaluation {
     /// Fraction of samples whose label is among the `k` largest logits (ties: lower index first).
     /// Throws unless the logits are one row per label and every label names one of the row's classes.
     public static func topK(_ logits: Tensor, labels: [Int], k: Int) throws -> Double {
+        Double(try topKHits(logits, labels: labels, k: k)) / Double(labels.count)
+    }
+
+    /// How many samples have their label among the `k` largest logits; `firstSample` numbers the samples in messages.
+    public static func topKHits(_ logits: Tensor, labels: [Int], k: Int, firstSample: Int = 0) throws -> Int {
         guard logits.kind == .float, logits.rank >= 1, logits.shape[0] == labels.count, !labels.isEmpty else {
             throw PTQError.shapeMismatch(
                 "accuracy needs one row of class scores per labelled sample; the model output is \(describeShape(logits.shape)) for \(labels.count) labels")
@@ -37,7 +42,7 @@ public enum Evaluation {
         let classes = logits.count / labels.count
         if let (sample, label) = labels.enumerated().first(where: { $0.element < 0 || $0.element >= classes }) {
             throw PTQError.shapeMismatch(
-                "label \(label) of sample \(sample) is outside the model's \(classes) classes (expected 0 to \(classes - 1))")
+                "label \(label) of sample \(firstSample + sample) is outside the model's \(classes) classes (expected 0 to \(classes - 1))")
         }
         var hits = 0
         for (sample, label) in labels.enumerated() {
@@ -46,12 +51,20 @@ public enum Evaluation {
             let better = row.enumerated().filter { $0.element > score || ($0.element == score && $0.offset < label) }.count
             if better < k { hits += 1 }
         }
-        return labels.isEmpty ? 0 : Double(hits) / Double(labels.count)
+        return hits
     }
 
     /// Σ reference² and Σ (output − reference)², in Double.
     public static func errorSums(_ output: Tensor, reference: Tensor) -> (signal: Double, noise: Double) {
-        var signal = 0.0, noise = 0.0
+        var sums = (signal: 0.0, noise: 0.0)
+        accumulateErrors(output, reference: reference, into: &sums)
+        return sums
+    }
+
+    /// Adds this batch's Σ reference² and Σ (output − reference)² to `sums`, in the order one pass over all batches
+    /// would (so batching does not change the result).
+    public static func accumulateErrors(_ output: Tensor, reference: Tensor, into sums: inout (signal: Double, noise: Double)) {
+        var (signal, noise) = sums
         output.floats.withUnsafeBufferPointer { a in
             reference.floats.withUnsafeBufferPointer { b in
                 for index in 0..<min(a.count, b.count) {
@@ -61,13 +74,17 @@ public enum Evaluation {
                 }
             }
         }
-        return (signal, noise)
+        sums = (signal, noise)
+    }
+
+    /// SQNR in dB and MSE from summed errors over `count` values.
+    public static func errorMetrics(sums: (signal: Double, noise: Double), count: Int) -> (sqnr: Double, mse: Double) {
+        let sqnr = sums.noise == 0 ? Double.infinity : 10 * log10Double(sums.signal / sums.noise)
+        return (sqnr, sums.noise / Double(max(1, count)))
     }
 
     public static func errorMetrics(_ output: Tensor, reference: Tensor) -> (sqnr: Double, mse: Double) {
-        let (signal, noise) = errorSums(output, reference: reference)
-        let sqnr = noise == 0 ? Double.infinity : 10 * log10Double(signal / noise)
-        return (sqnr, noise / Double(max(1, output.count)))
+        errorMetrics(sums: errorSums(output, reference: reference), count: output.count)
     }
 
     static func log10Double(_ x: Double) -> Double { x <= 0 ? -.infinity : Foundation.log10(x) }

@@ -77,8 +77,8 @@ public struct BiasCorrection: Technique {
         let empiricalLayers = Set(layers.map(\.name).filter { mode == "empirical" || (mode == "hybrid" && corrections[$0] == nil) })
         if !empiricalLayers.isEmpty {
             if let samples = options.samples {
-                let count = min(Int(options.values["--samples"] ?? "512") ?? 512, samples.shape[0])
-                try runEmpirical(graph, quantizedGraph, samples: Batching.slice(samples, 0..<count), configuration: configuration,
+                let count = min(Int(options.values["--samples"] ?? "512") ?? 512, samples.count)
+                try runEmpirical(graph, quantizedGraph, samples: samples.all(upTo: count), configuration: configuration,
                                  layers: empiricalLayers, analytical: corrections, corrections: &corrections, isCancelled: options.isCancelled)
                 report.notes.append("empirical part on \(count) calibration samples")
             } else {

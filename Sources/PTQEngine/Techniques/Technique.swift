@@ -26,11 +26,11 @@ public struct TechniqueOptions: Sendable {
     public var flags: Set<String> = []
     public var values: [String: String] = [:]
     /// Calibration samples, for techniques that look at data (bias correction).
-    public var samples: Tensor?
+    public var samples: SampleSource?
     /// The session's quantization configuration (nil: quantization is off; techniques use the defaults).
     public var configuration: QuantizationConfiguration?
     public var isCancelled: (@Sendable () -> Bool)?
-    public init(flags: Set<String> = [], values: [String: String] = [:], samples: Tensor? = nil,
+    public init(flags: Set<String> = [], values: [String: String] = [:], samples: SampleSource? = nil,
                 configuration: QuantizationConfiguration? = nil, isCancelled: (@Sendable () -> Bool)? = nil) {
         self.flags = flags
         self.values = values
