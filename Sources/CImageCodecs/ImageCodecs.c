@@ -145,15 +145,18 @@ int ptq_decode_png(const unsigned char *data, size_t size, ptq_image *image) {
     png_set_crc_action(png, PNG_CRC_QUIET_USE, PNG_CRC_DEFAULT);
     png_read_info(png, info);
     int type = png_get_color_type(png, info), depth = png_get_bit_depth(png, info);
-    if (depth == 16) png_set_strip_16(png);
+    // PIL opens 16-bit greyscale as "I;16" and convert("RGB") clips each value at 255 (it does not scale); every
+    // other 16-bit image keeps its high byte.
+    int grey16 = type == PNG_COLOR_TYPE_GRAY && depth == 16;
+    if (depth == 16 && !grey16) png_set_strip_16(png);
     if (type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if ((type == PNG_COLOR_TYPE_GRAY || type == PNG_COLOR_TYPE_GRAY_ALPHA) && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
-    if (type == PNG_COLOR_TYPE_GRAY || type == PNG_COLOR_TYPE_GRAY_ALPHA) png_set_gray_to_rgb(png);
+    if ((type == PNG_COLOR_TYPE_GRAY && !grey16) || type == PNG_COLOR_TYPE_GRAY_ALPHA) png_set_gray_to_rgb(png);
     png_set_strip_alpha(png);
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
     int width = (int)png_get_image_width(png, info), height = (int)png_get_image_height(png, info);
-    if (png_get_rowbytes(png, info) != (size_t)width * 3) {
+    if (png_get_rowbytes(png, info) != (size_t)width * (grey16 ? 2 : 3)) {
         snprintf(image->message, 200, "unexpected row layout after conversion to RGB");
         png_longjmp(png, 1);
     }
@@ -163,9 +166,21 @@ int ptq_decode_png(const unsigned char *data, size_t size, ptq_image *image) {
         snprintf(image->message, 200, "out of memory for a %dx%d image", width, height);
         png_longjmp(png, 1);
     }
+    // 16-bit greyscale rows (2 bytes a pixel) are read into the first two thirds of their RGB rows, then spread
+    // from the right so no byte is overwritten before it is read.
     for (int y = 0; y < height; y++) rows[y] = image->pixels + (size_t)y * (size_t)width * 3;
     png_read_image(png, rows);
     png_read_end(png, NULL);
+    if (grey16) {
+        for (int y = 0; y < height; y++) {
+            unsigned char *row = rows[y];
+            for (int x = width - 1; x >= 0; x--) {
+                int value = (row[2 * x] << 8) | row[2 * x + 1];
+                unsigned char clipped = (unsigned char)(value > 255 ? 255 : value);
+                row[3 * x] = row[3 * x + 1] = row[3 * x + 2] = clipped;
+            }
+        }
+    }
     png_destroy_read_struct(&png, &info, NULL);
     free(rows);
     image->width = width;

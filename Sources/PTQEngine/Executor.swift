@@ -130,12 +130,36 @@ public struct Executor: Sendable {
     public func advance(_ state: inout RunState) throws -> [String] {
         let index = state.nextStep
         let step = steps[index]
+        if let output = try clampInPlace(index, &state) { return [output] }
         let inputs = step.node.inputs.map { name -> Tensor? in name.isEmpty ? nil : (state.values[name] ?? constants[name]) }
         let results = try step.execute(inputs, opset: graph.opsetVersion)
         for (name, result) in zip(step.outputs, results) where !name.isEmpty { state.values[name] = result }
         for name in observedPlan.releases[index] { state.values[name] = nil }
         state.nextStep += 1
         return step.outputs
+    }
+
+    /// Runs step `index` in place when it is Relu or a Clip with constant bounds whose input is not read again: the
+    /// input's storage becomes the output (same values as the operator computes, without copying the tensor).
+    private func clampInPlace(_ index: Int, _ state: inout RunState) throws -> String? {
+        let step = steps[index]
+        guard step.node.opType == "Relu" || step.node.opType == "Clip", step.outputs.count == 1, !step.outputs[0].isEmpty,
+              let input = step.node.inputs.first, observedPlan.releases[index].contains(input),
+              let activation = ExecutionPlan.clampActivation(step.node, constants),
+              state.values[input]?.kind == .float, var tensor = state.values.removeValue(forKey: input) else { return nil }
+        let (low, high): (Float, Float)
+        switch activation {
+        case .relu: (low, high) = (0, .infinity)
+        case .clip(let a, let b): (low, high) = (a, b)
+        default: state.values[input] = tensor; return nil
+        }
+        if !tensor.floats.isEmpty {
+            tensor.floats.withUnsafeMutableBufferPointer { clamp($0.baseAddress!, count: $0.count, low: low, high: high) }
+        }
+        state.values[step.outputs[0]] = tensor
+        for name in observedPlan.releases[index] where name != input { state.values[name] = nil }
+        state.nextStep += 1
+        return step.outputs[0]
     }
 
     /// Shapes of every produced tensor for one sample (batch 1; symbolic dimensions taken as 1).

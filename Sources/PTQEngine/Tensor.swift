@@ -77,6 +77,11 @@ extension Tensor {
     /// how per-channel slices lie in a row-major tensor.
     @inline(__always)
     public func forEachChannelRun(axis: Int, _ body: (Int, Range<Int>) -> Void) {
+        Self.forEachChannelRun(shape: shape, axis: axis, body)
+    }
+
+    /// `forEachChannelRun` for a tensor of `shape`, without the tensor (so its storage can be changed meanwhile).
+    public static func forEachChannelRun(shape: [Int], axis: Int, _ body: (Int, Range<Int>) -> Void) {
         let channels = shape[axis]
         let inner = shape.dropFirst(axis + 1).reduce(1, *)
         let outer = shape.prefix(axis).reduce(1, *)

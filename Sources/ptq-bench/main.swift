@@ -4,7 +4,8 @@ import PTQEngine
 // Times the FP32 executor on one model: `ptq-bench MODEL.onnx BATCH SECONDS [--simulate | --bias-correction N]`.
 // Prints one line: images per second (best of the timed runs) and the run count. --simulate times the
 // W8A8 simulation (calibrated on the same random batch) instead; --bias-correction N times empirical
-// bias correction on N seeded N(0,1) samples and prints seconds and peak resident memory (MB).
+// bias correction on N seeded N(0,1) samples (made as they are read, like a file) and prints seconds and peak
+// resident memory (MB).
 // Driven by scripts/bench, which runs ONNX Runtime on the same models in the same session.
 
 /// A seeded linear congruential generator: cheap and repeatable (the system generator made a
@@ -40,16 +41,10 @@ do {
     var inputGenerator = Seeded(state: 7)
     let samples = Tensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in Float(2 * inputGenerator.uniform() - 1) })
     if let index = arguments.firstIndex(of: "--bias-correction"), index + 1 < arguments.count, let count = Int(arguments[index + 1]) {
-        var sampleShape = shape
-        sampleShape[0] = count
-        var generator = Seeded(state: 42)
-        let values = (0..<sampleShape.reduce(1, *)).map { _ in
-            Float((-2 * log(max(generator.uniform(), 1e-300))).squareRoot() * cos(2 * .pi * generator.uniform()))
-        }
-        let data = Tensor(shape: sampleShape, floats: values)
+        let data = NormalSamples(count: count, sampleShape: Array(shape.dropFirst()))
         let folded = try FoldBatchNorm().apply(graph, options: TechniqueOptions()).0
         let begin = Date()
-        _ = try BiasCorrection().apply(folded, options: TechniqueOptions(values: ["--samples": "\(count)"], samples: TensorSamples(data)))
+        _ = try BiasCorrection().apply(folded, options: TechniqueOptions(values: ["--samples": "\(count)"], samples: data))
         let elapsed = Date().timeIntervalSince(begin)
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
@@ -95,4 +90,24 @@ do {
 } catch {
     FileHandle.standardError.write(Data("ptq-bench: \(error)\n".utf8))
     exit(1)
+}
+
+/// Seeded N(0, 1) samples made when asked for (sample i from seed i), so the data does not sit in memory.
+struct NormalSamples: SampleSource {
+    let count: Int
+    let sampleShape: [Int]
+    func samples(_ range: Range<Int>) throws -> Tensor {
+        let perSample = sampleShape.reduce(1, *)
+        var values = [Float](repeating: 0, count: range.count * perSample)
+        for (offset, sample) in range.enumerated() {
+            var generator = Seeded(state: 42 &+ UInt64(sample) &* 0x9E3779B97F4A7C15)
+            // Box-Muller, both normals of each pair used.
+            for index in stride(from: 0, to: perSample, by: 2) {
+                let radius = (-2 * log(max(generator.uniform(), 1e-300))).squareRoot(), angle = 2 * .pi * generator.uniform()
+                values[offset * perSample + index] = Float(radius * cos(angle))
+                if index + 1 < perSample { values[offset * perSample + index + 1] = Float(radius * sin(angle)) }
+            }
+        }
+        return Tensor(shape: [range.count] + sampleShape, floats: values)
+    }
 }

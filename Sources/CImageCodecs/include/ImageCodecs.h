@@ -16,7 +16,8 @@ typedef struct {
 /// Returns 0 on success.
 int ptq_decode_jpeg(const unsigned char *data, size_t size, ptq_image *image);
 
-/// Decodes a PNG from memory to RGB as PIL's convert("RGB") does: 16-bit samples keep their high byte, palettes
+/// Decodes a PNG from memory to RGB as PIL's convert("RGB") does: 16-bit samples keep their high byte (16-bit
+/// greyscale: each value clipped at 255, as PIL's "I;16" mode converts), palettes
 /// expand, greyscale replicates, alpha is dropped (not composited), gamma chunks are ignored. Returns 0 on success.
 int ptq_decode_png(const unsigned char *data, size_t size, ptq_image *image);
 

@@ -6,7 +6,9 @@
 ///   to xmax = int(center + support + 0.5) (clamped to the image), weights w(i) = filter((i − center + 0.5)/filterscale)
 ///   normalized to sum 1, then made integers with 22 fractional bits (rounded away from zero);
 /// - each output is (Σ w·p + 2^21) >> 22, clamped to 0…255;
-/// - two passes, horizontal first, with an 8-bit image between them; a pass whose size does not change is skipped.
+/// - two passes with an 8-bit image between them, horizontal first unless the height shrinks by more than twice
+///   as many pixels as the width does (Pillow 13, python-pillow/Pillow#9549; found to decide the order exactly on 292
+///   random sizes); a pass whose size does not change is skipped.
 public enum PillowResampling {
     static let precisionBits = 22
 
@@ -57,6 +59,10 @@ public enum PillowResampling {
     /// `image` resized to width × height.
     public static func resize(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
         var current = image
+        if height < image.height && image.height - height > 2 * (image.width - width) {
+            current = vertical(current, height: height)
+            return width != image.width ? horizontal(current, width: width) : current
+        }
         if width != image.width { current = horizontal(current, width: width) }
         if height != image.height { current = vertical(current, height: height) }
         return current
