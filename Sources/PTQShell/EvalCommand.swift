@@ -31,6 +31,7 @@ enum EvalCommand {
         let unchanged = simulation == nil && graph == referenceGraph
         let referenceExecutor = try Executor(graph: referenceGraph)
         let currentExecutor = unchanged ? referenceExecutor : try simulation.map { try $0.simulation() } ?? Executor(graph: graph)
+        let progressLabel = "eval: FP32 (\(referenceName))" + (unchanged ? "" : " and " + (simulation.map { "W\($0.configuration.weightBits)A\($0.configuration.activationBits)" } ?? "current FP32"))
         // One pass over the data, a batch at a time: the outputs are summed into the metrics, never kept.
         var hits = (reference1: 0, reference5: 0, current1: 0, current5: 0)
         var sums = (signal: 0.0, noise: 0.0), compared = 0
@@ -56,7 +57,7 @@ enum EvalCommand {
                 Evaluation.accumulateErrors(current, reference: reference, into: &sums)
                 compared += current.count
             }
-            session.progress?(range.upperBound, count)
+            session.progress?(progressLabel, range.upperBound, count)
         }
         var (top1, top5, fp32Top1, fp32Top5): (Double?, Double?, Double?, Double?) = (nil, nil, nil, nil)
         if data.labels != nil {
@@ -85,7 +86,7 @@ enum EvalCommand {
         try Batching.forEachBatch(source, batchSize: min(32, graph.batchLimit ?? 32), isCancelled: session.isCancelled) { range, batch in
             let logits = try Evaluation.output(graph.outputs[0].name, of: executor.run([graph.dataInputs[0].name: batch], isCancelled: session.isCancelled))
             hits += try Evaluation.topKHits(logits, labels: Array(labels[range]), k: 1, firstSample: range.lowerBound)
-            session.progress?(range.upperBound, source.count)
+            session.progress?("FP32 top-1", range.upperBound, source.count)
         }
         return Double(hits) / Double(max(1, source.count))
     }

@@ -34,7 +34,7 @@ enum EvaluateCommands {
                 signal[name, default: 0] += errors.signal
                 noise[name, default: 0] += errors.noise
             }
-            session.progress?(range.upperBound, count)
+            session.progress?("sqnr: FP32 and quantized, tensor by tensor", range.upperBound, count)
         }
         let producers = graph.producers()
         let rows = simulation.activationOrder.compactMap { name -> (String, String, Double)? in

@@ -157,7 +157,7 @@ public final class Interpreter {
             case .quit: return (allSucceeded, true)
             case .failure:
                 allSucceeded = false
-                if !keepGoing {
+                if !keepGoing || session.isCancelled() {  // Ctrl-C stops a script, --keep-going or not
                     lastStop = (firstLine, succeededCount)
                     return (false, false)
                 }

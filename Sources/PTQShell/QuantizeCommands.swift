@@ -89,7 +89,8 @@ enum QuantizeCommands {
                           _ session: Session) throws -> QuantizationState {
         let count = min(configuration.samples, data.source.count)
         return try Calibration.calibrate(graph, configuration: configuration, source: data.source, limit: count,
-                                         isCancelled: session.isCancelled, progress: session.progress)
+                                         isCancelled: session.isCancelled,
+                                         progress: session.progress("calibrating (\(configuration.scheme)) on \(count) samples"))
     }
 
     /// The calibrated simulation for the current graph, recalibrating when the graph changed since.

@@ -44,8 +44,14 @@ public struct Session: Sendable {
     public var cells: [Cell] = []
     /// Polled by long commands; true once the user pressed Ctrl-C.
     public var isCancelled: @Sendable () -> Bool = { false }
-    /// Shows progress of long work (a bar on a terminal's stderr); never part of command output.
-    public var progress: (@Sendable (Int, Int) -> Void)? = nil
+    /// Shows progress of long work (label, done, total: a bar on a terminal's stderr); never part of command output.
+    public var progress: (@Sendable (String, Int, Int) -> Void)? = nil
+
+    /// `progress` for one labelled piece of work, as the engine's (done, total) callbacks take it.
+    public func progress(_ label: String) -> (@Sendable (Int, Int) -> Void)? {
+        guard let progress else { return nil }
+        return { done, total in progress(label, done, total) }
+    }
 
     public init(baseDirectory: String = FileManager.default.currentDirectoryPath) {
         self.baseDirectory = baseDirectory

@@ -45,7 +45,8 @@ enum TechniqueCommands {
             throw ShellError.other("apply: \(technique.name) \(takes), not \(stray)")
         }
         let options = TechniqueOptions(flags: arguments.flags, values: arguments.values, samples: session.calibrationData?.source,
-                                       configuration: session.quantizationConfiguration, isCancelled: session.isCancelled)
+                                       configuration: session.quantizationConfiguration, isCancelled: session.isCancelled,
+                                       progress: session.progress)
         if let iterations = arguments["--iterations"], Int(iterations).map({ $0 >= 1 }) != true {
             throw ShellError.badValue(command: "apply", option: "--iterations", value: iterations, expected: "a positive integer")
         }

@@ -17,7 +17,12 @@ struct Repl {
             if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
             editor.addHistory(line)
             interruptCount = 0
-            if interpreter.execute(line) == .quit { return 0 }
+            // While the command runs, keys typed ahead are not echoed (they would land inside the progress bar);
+            // they stay queued and the line editor shows them at the next prompt.
+            let echo = TerminalEcho.pause()
+            let outcome = interpreter.execute(line)
+            echo.resume()
+            if outcome == .quit { return 0 }
             if interruptCount > 0 { interruptCount = 0 }
         }
     }
@@ -47,4 +52,23 @@ struct Repl {
 /// Writes a file through a temporary beside it, then renames it into place.
 func writeAtomicallyForCLI(_ data: Data, to path: String) throws {
     try writeAtomically(data, to: path, overwrite: true)
+}
+
+/// The terminal's echo turned off for a while, and back on as it was.
+struct TerminalEcho {
+    private let saved: termios?
+
+    static func pause() -> TerminalEcho {
+        var settings = termios()
+        guard isatty(STDIN_FILENO) != 0, tcgetattr(STDIN_FILENO, &settings) == 0 else { return TerminalEcho(saved: nil) }
+        var quiet = settings
+        quiet.c_lflag &= ~tcflag_t(ECHO)
+        _ = tcsetattr(STDIN_FILENO, TCSANOW, &quiet)
+        return TerminalEcho(saved: settings)
+    }
+
+    func resume() {
+        guard var settings = saved else { return }
+        _ = tcsetattr(STDIN_FILENO, TCSANOW, &settings)
+    }
 }

@@ -13,8 +13,20 @@ options: --width N   output width (default: the terminal's, else 100)
 
 """
 
-func writeOut(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
-func writeErr(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+/// The progress line on the terminal's stderr (nil when stderr is not a terminal). Whatever else is written clears it
+/// first, so output, errors and Ctrl-C's message start on a clean line.
+let progressBar: ProgressBar? = isatty(STDERR_FILENO) != 0
+    ? ProgressBar { FileHandle.standardError.write(Data($0.utf8)) } : nil
+
+func writeOut(_ text: String) {
+    progressBar?.clear()
+    FileHandle.standardOutput.write(Data(text.utf8))
+}
+
+func writeErr(_ text: String) {
+    progressBar?.clear()
+    FileHandle.standardError.write(Data(text.utf8))
+}
 
 func usageError(_ message: String) -> Never {
     writeErr("ptq: \(message)\n\(usage)")
@@ -41,13 +53,10 @@ if width == nil && isatty(STDOUT_FILENO) != 0 {
     if let width { session.settings.width = min(max(width, 40), 400) }
     session.settings.echo = echo
     session.isCancelled = { interruptCount > 0 }
-    if isatty(STDERR_FILENO) != 0 {
+    if let progressBar {
         // Long work shows a bar on the terminal's stderr: never in transcripts or piped output.
-        session.progress = { done, total in
-            let width = 30, filled = total > 0 ? width * done / total : width
-            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-            FileHandle.standardError.write(Data((done >= total ? "\r\u{1B}[K" : "\r[\(bar)] \(done)/\(total)").utf8))
-        }
+        let columns = session.settings.width
+        session.progress = { label, done, total in progressBar.update(label, done: done, total: total, width: columns) }
     }
     return Interpreter(session: session, write: writeOut, writeError: writeErr)
 }
@@ -73,6 +82,7 @@ case "-c":
         }
     }
     let interpreter = makeInterpreter(echo: echo)
+    if isTerminal { installInterruptHandler() }  // Ctrl-C cancels the running command and stops, with a clean message
     let result = interpreter.runLines(Lexer.splitCommands(arguments[1]), file: nil, keepGoing: keepGoing)
     exit(result.succeeded ? 0 : 1)
 case "run":
@@ -105,6 +115,7 @@ case "run":
         exit(2)
     }
     let interpreter = makeInterpreter(echo: echo)
+    if isTerminal { installInterruptHandler() }
     let scriptURL = URL(fileURLWithPath: scriptPath)
     interpreter.session.baseDirectory = scriptURL.deletingLastPathComponent().standardizedFileURL.path
     var lines = text.components(separatedBy: "\n")

@@ -83,7 +83,7 @@ public struct BiasCorrection: Technique {
                     reference: try Executor(graph: graph, fuseActivations: false), simulated: try Executor(graph: quantizedGraph, fuseActivations: false),
                     source: samples, count: count, chunkSize: Self.chunkSize,
                     quantizeInput: configuration.quantizeInput ? (configuration.activationBits, configuration.activationSymmetric) : nil,
-                    isCancelled: options.isCancelled)
+                    isCancelled: options.isCancelled, progress: options.progress)
                 corrections.merge(try lockstep.run(empirical: empiricalLayers, known: corrections)) { $1 }
                 report.notes.append("empirical part on \(count) calibration samples")
             } else {

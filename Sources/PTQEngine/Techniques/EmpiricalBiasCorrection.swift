@@ -26,6 +26,7 @@ struct EmpiricalBiasCorrection {
     let chunkSize: Int
     let quantizeInput: (bits: Int, symmetric: Bool)?
     let isCancelled: (@Sendable () -> Bool)?
+    var progress: (@Sendable (String, Int, Int) -> Void)? = nil
 
     /// Bytes of checkpoints held in memory (the current one and the one being written together); the rest go to a file.
     static let checkpointMemory = 768 << 20
@@ -49,6 +50,7 @@ struct EmpiricalBiasCorrection {
         var referenceSums: [Int: [Double]] = [:]
         try Batching.forEachBatch(source, limit: count, batchSize: chunkSize, isCancelled: isCancelled) { batchRange, batch in
             if quantizeInput != nil { range = FiniteRange.of(batch.floats, extending: range) }
+            progress?("bias correction — FP32 pass", batchRange.lowerBound, count * (stops.count + 1))
             try checkpoint.write(batchRange.lowerBound / chunkSize, [Executor.RunState(values: [inputName: batch])])
             var state = try reference.start([inputName: batch])
             while state.nextStep <= last {
@@ -63,12 +65,14 @@ struct EmpiricalBiasCorrection {
         }
         var checkpointStep = -1, checkpointBytes = source.sampleShape.reduce(1, *) * 4 * chunkSize, stopsSinceCheckpoint = 0
         var corrections: [String: [Float]] = [:]
-        for stop in stops {
+        for (position, stop) in stops.enumerated() {
             let node = simulated.stepNode(stop).node
             var sums: [Double]? = nil, values = 0
             var next: StateSpill? = nil
             var nextBytes = 0
             for chunk in 0..<chunks {
+                progress?("bias correction — layer \(position + 1) of \(stops.count), \(node.name)",
+                          (position + 1) * count + chunk * chunkSize, count * (stops.count + 1))
                 var state = try resume(chunk, from: checkpoint, at: checkpointStep, shifts, inputEncoding)
                 while state.nextStep <= stop {
                     if isCancelled?() == true { throw PTQError.cancelled }
@@ -100,6 +104,7 @@ struct EmpiricalBiasCorrection {
                 stopsSinceCheckpoint += 1
             }
         }
+        progress?("bias correction", 1, 1)
         return corrections
     }
 

@@ -30,8 +30,12 @@ public struct TechniqueOptions: Sendable {
     /// The session's quantization configuration (nil: quantization is off; techniques use the defaults).
     public var configuration: QuantizationConfiguration?
     public var isCancelled: (@Sendable () -> Bool)?
+    /// Told (label, done, total) as long work advances.
+    public var progress: (@Sendable (String, Int, Int) -> Void)?
     public init(flags: Set<String> = [], values: [String: String] = [:], samples: SampleSource? = nil,
-                configuration: QuantizationConfiguration? = nil, isCancelled: (@Sendable () -> Bool)? = nil) {
+                configuration: QuantizationConfiguration? = nil, isCancelled: (@Sendable () -> Bool)? = nil,
+                progress: (@Sendable (String, Int, Int) -> Void)? = nil) {
+        self.progress = progress
         self.flags = flags
         self.values = values
         self.samples = samples
