@@ -3,9 +3,9 @@ import PTQEngine
 import PTQShell
 import SwiftProtobuf
 
-/// The three kinds of input the fuzzer breaks.
+/// The kinds of input the fuzzer breaks.
 enum FuzzKind: String, CaseIterable {
-    case model, array, script
+    case model, array, script, image
 }
 
 /// One generated case: the files it needs (written into its folder) and the command lines to run.
@@ -56,6 +56,13 @@ struct FuzzCase {
                 description += "labels \(change)"
             }
             lines += ["apply bias-correction --mode empirical", "sqnr", "eval --json report.json --force"]
+        case .image:
+            // A folder of images, some broken; the "cnn" model takes 3x8x8, so its cases reach the decoders.
+            let size = base.inputShape.last ?? 8
+            description += try ImageMutator.writeFolder(path("images/c").path, random: &random)
+            let options = ["", " --preset imagenet", " --bgr", " --per-class 1", " --skip 1", " --limit 2", " --mean 0.5 --std 0.25"]
+            lines = ["load model.onnx", "data images --resize \(size + random.below(3)) --crop \(size)\(random.pick(options)) --for evaluation",
+                     "eval", "data images --crop \(size) --for calibration", "quantize", "apply bias-correction", "eval", "info"]
         case .script:
             lines = ["load model.onnx"]
             if random.chance(70) { lines.append("data x.npy --labels labels.npy") }

@@ -9,9 +9,9 @@ import Foundation
 // the case out again from (seed, index) under OUT/failures and starts a new worker after it.
 
 let usage = """
-    usage: ptq-fuzz [--seed N] [--cases N] [--kind all|model|array|script] [--out DIR] [--timeout SECONDS]
+    usage: ptq-fuzz [--seed N] [--cases N] [--kind all|model|array|script|image] [--out DIR] [--timeout SECONDS]
                     [--ledger FILE]
-      Runs N cases (default 300) from seed N (default 1); kind `all` takes model, array and script cases
+      Runs N cases (default 300) from seed N (default 1); kind `all` takes model, array, script and image cases
       in turn. Failing cases are kept in OUT/failures (default .fuzz/failures), each with case.ptq and
       the files it reads: `ptq run --keep-going case.ptq` there replays it. --ledger appends the
       campaign's counts to FILE. Exits 1 when any case crashed, hung or printed an unrendered error.

@@ -14,22 +14,22 @@ import PTQShell
             .filter { $0.hasSuffix(".ptq") }.map { String($0.dropLast(4)) }.sorted()
     }
 
-    /// A lesson on a real pretrained model names it in a `# needs PATH` line: the model is fetched by a script,
-    /// not committed, so that lesson replays only where it has been fetched.
-    static func requirement(_ name: String) -> String? {
+    /// A lesson on a real pretrained model names what it needs in a `# needs PATH... (how to fetch them)` line: the
+    /// model and data are fetched by a script, not committed, so that lesson replays only where they have been.
+    static func requirements(_ name: String) -> [String] {
         let script = (try? String(contentsOfFile: folder.appendingPathComponent("\(name).ptq").path, encoding: .utf8)) ?? ""
-        return script.components(separatedBy: "\n").first { $0.hasPrefix("# needs ") }
-            .map { String($0.dropFirst("# needs ".count).split(separator: " ")[0]) }
+        guard let line = script.components(separatedBy: "\n").first(where: { $0.hasPrefix("# needs ") }) else { return [] }
+        return line.dropFirst("# needs ".count).split(separator: " ").prefix { !$0.hasPrefix("(") }.map(String.init)
     }
 
-    static var lessons: [String] { allLessons.filter { requirement($0) == nil } }
-    static var realModelLessons: [String] { allLessons.filter { requirement($0) != nil } }
+    static var lessons: [String] { allLessons.filter { requirements($0).isEmpty } }
+    static var realModelLessons: [String] { allLessons.filter { !requirements($0).isEmpty } }
     static var realModelsPresent: Bool {
-        realModelLessons.allSatisfy { FileManager.default.fileExists(atPath: folder.appendingPathComponent(requirement($0)!).path) }
+        realModelLessons.flatMap(requirements).allSatisfy { FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }
     }
 
     @Test(.enabled(if: TutorialTests.realModelsPresent,
-                   "the real pretrained model a lesson needs is absent: run scripts/recipe-check to fetch it, then test again"),
+                   "skipped: the real pretrained model or photographs a lesson needs are absent; run scripts/fetch-lesson-data, then test again"),
           arguments: realModelLessons)
     func realModelLessonReplays(_ name: String) throws { try lessonReplays(name) }
 
