@@ -74,18 +74,21 @@ int ptq_decode_jpeg(const unsigned char *data, size_t size, ptq_image *image) {
         longjmp(failure.jump, 1);
     }
     while (info.output_scanline < info.output_height) {
-        JSAMPROW rows[1] = {row};
         unsigned char *out = image->pixels + (size_t)info.output_scanline * (size_t)width * 3;
+        if (components == 3) {  // RGB: straight into the image
+            JSAMPROW rows[1] = {out};
+            jpeg_read_scanlines(&info, rows, 1);
+            continue;
+        }
+        JSAMPROW rows[1] = {row};
         jpeg_read_scanlines(&info, rows, 1);
         for (int x = 0; x < width; x++) {
             if (components == 1) {
                 out[3 * x] = out[3 * x + 1] = out[3 * x + 2] = row[x];
-            } else if (cmyk) {
+            } else {
                 // Adobe writes CMYK inverted; PIL reads it as "CMYK;I" and converts.
                 int nk = row[4 * x + 3];  // 255 - k after inversion
                 for (int c = 0; c < 3; c++) out[3 * x + c] = (unsigned char)(nk - muldiv255(255 - row[4 * x + c], nk));
-            } else {
-                memcpy(out + 3 * x, row + 3 * x, 3);
             }
         }
     }

@@ -71,25 +71,32 @@ public enum PillowResampling {
     static func horizontal(_ image: RGBImage, width: Int) -> RGBImage {
         let table = coefficients(input: image.width, output: width)
         var output = [UInt8](repeating: 0, count: width * image.height * 3)
-        let rounding = Int32(1 << (precisionBits - 1))
+        let rounding = Int32(1 << (precisionBits - 1)), stride = table.stride, inputRow = image.width * 3
         image.pixels.withUnsafeBufferPointer { source in
             table.weights.withUnsafeBufferPointer { weights in
-                output.withUnsafeMutableBufferPointer { target in
-                    for y in 0..<image.height {
-                        let row = y * image.width * 3
-                        for x in 0..<width {
-                            var red = rounding, green = rounding, blue = rounding
-                            let start = table.starts[x], base = x * table.stride
-                            for tap in 0..<table.counts[x] {
-                                let weight = weights[base + tap], pixel = row + (start + tap) * 3
-                                red &+= Int32(source[pixel]) &* weight
-                                green &+= Int32(source[pixel + 1]) &* weight
-                                blue &+= Int32(source[pixel + 2]) &* weight
+                table.starts.withUnsafeBufferPointer { starts in
+                    table.counts.withUnsafeBufferPointer { counts in
+                        output.withUnsafeMutableBufferPointer { target in
+                            for y in 0..<image.height {
+                                let row = source.baseAddress! + y * inputRow
+                                var out = target.baseAddress! + y * width * 3
+                                for x in 0..<width {
+                                    var red = rounding, green = rounding, blue = rounding
+                                    var pixel = row + starts[x] * 3
+                                    let kernel = weights.baseAddress! + x * stride
+                                    for tap in 0..<counts[x] {
+                                        let weight = kernel[tap]
+                                        red &+= Int32(pixel[0]) &* weight
+                                        green &+= Int32(pixel[1]) &* weight
+                                        blue &+= Int32(pixel[2]) &* weight
+                                        pixel += 3
+                                    }
+                                    out[0] = clip8(red)
+                                    out[1] = clip8(green)
+                                    out[2] = clip8(blue)
+                                    out += 3
+                                }
                             }
-                            let out = (y * width + x) * 3
-                            target[out] = clip8(red)
-                            target[out + 1] = clip8(green)
-                            target[out + 2] = clip8(blue)
                         }
                     }
                 }
@@ -103,17 +110,20 @@ public enum PillowResampling {
         let rowLength = image.width * 3
         var output = [UInt8](repeating: 0, count: rowLength * height)
         let rounding = Int32(1 << (precisionBits - 1))
+        var sums = [Int32](repeating: 0, count: rowLength)
         image.pixels.withUnsafeBufferPointer { source in
             output.withUnsafeMutableBufferPointer { target in
-                var sums = [Int32](repeating: 0, count: rowLength)
-                for y in 0..<height {
-                    for index in 0..<rowLength { sums[index] = rounding }
-                    let start = table.starts[y], base = y * table.stride
-                    for tap in 0..<table.counts[y] {
-                        let weight = table.weights[base + tap], row = (start + tap) * rowLength
-                        for index in 0..<rowLength { sums[index] &+= Int32(source[row + index]) &* weight }
+                sums.withUnsafeMutableBufferPointer { sums in
+                    for y in 0..<height {
+                        for index in 0..<rowLength { sums[index] = rounding }
+                        let start = table.starts[y], base = y * table.stride
+                        for tap in 0..<table.counts[y] {
+                            let weight = table.weights[base + tap], row = source.baseAddress! + (start + tap) * rowLength
+                            for index in 0..<rowLength { sums[index] &+= Int32(row[index]) &* weight }
+                        }
+                        let out = target.baseAddress! + y * rowLength
+                        for index in 0..<rowLength { out[index] = clip8(sums[index]) }
                     }
-                    for index in 0..<rowLength { target[y * rowLength + index] = clip8(sums[index]) }
                 }
             }
         }
