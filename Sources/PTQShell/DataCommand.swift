@@ -59,6 +59,7 @@ enum DataCommand {
         let normalization = try normalization(arguments, channels: nil)
         var source: SampleSource
         var labels: Tensor?
+        let total: Int  // samples in the file, before --skip and --limit
         if path.hasSuffix(".npz") {
             let keys = try NumpyArchive.keys(path: path)
             let sampleKey = arguments["--key"] ?? (keys.contains("x") ? "x" : "inputs")
@@ -68,13 +69,17 @@ enum DataCommand {
             }
             let range = min(skip, samples.shape[0])..<min(samples.shape[0], skip.addingReportingOverflow(limit).overflow ? Int.max : skip + limit)
             source = TensorSamples(normalization.apply(Batching.slice(samples, range)))
+            total = samples.shape[0]
             let labelKey = arguments["--labels-key"] ?? (keys.contains("y") ? "y" : (keys.contains("labels") ? "labels" : nil))
             if let labelKey { labels = try NumpyArchive.read(path: path, key: labelKey) }
         } else {
-            source = try NumpySamples(path: path, normalization: normalization).taking(skip: skip, limit: limit)
+            let whole = try NumpySamples(path: path, normalization: normalization)
+            total = whole.count
+            source = whole.taking(skip: skip, limit: limit)
         }
         if let labelPath = arguments["--labels"] { labels = try NumpyFile.read(path: session.resolve(labelPath)) }
-        if let current = labels, current.rank >= 1, current.shape[0] > source.count {
+        // Labels for every sample in the file follow --skip and --limit; any other count is refused below.
+        if let current = labels, current.rank >= 1, current.shape[0] == total, total != source.count {
             let start = min(skip, current.shape[0])
             labels = Batching.slice(current, start..<min(current.shape[0], start + source.count))
         }

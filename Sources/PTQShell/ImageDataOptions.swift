@@ -11,13 +11,15 @@ enum ImageDataOptions {
         OptionSpec("--bgr", help: "channels in B, G, R order (then --mean/--std are too)"),
         OptionSpec("--per-class", value: "N", help: "take the first N images of each class folder (after --skip-per-class)"),
         OptionSpec("--skip-per-class", value: "N", help: "leave out the first N images of each class folder"),
+        OptionSpec("--skip-unreadable", help: "decode every image now and leave out those that fail (counted)"),
     ]
 
     static let discussion = """
         A FOLDER holds JPEG or PNG images: one subfolder per class (ImageFolder; class index = the folder's line in \
         --classes, else its place among the sorted folder names), or images side by side with --labels FILE.csv \
         (file,label per line) or without labels. Files are taken in sorted order; grey, palette and CMYK images become RGB \
-        as PIL converts them. Each batch is decoded on all cores while the model runs the one before, then preprocessed as \
+        as PIL converts them. A file that does not decode is an error naming it, when it is read; --skip-unreadable \
+        decodes every image when attaching and leaves out (and counts) those that fail. Each batch is decoded on all cores while the model runs the one before, then preprocessed as \
         torchvision evaluates: --resize (shorter side, PIL's antialiased bilinear), --crop (center), x/255, then \
         (x-mean)/std from --preset (imagenet: 0.485,0.456,0.406 / 0.229,0.224,0.225; pm1: x*2-1; unit: x) or --mean/--std. \
         --per-class and --skip-per-class split one folder into calibration and evaluation images.
@@ -56,13 +58,26 @@ enum ImageDataOptions {
         if (perClass != nil || skipPerClass != nil) && whole.classOf == nil {
             throw ShellError.other("data: --per-class and --skip-per-class need class folders; \(arguments.positionals[0]) has none")
         }
-        let list = whole.selecting(skip: skip, limit: limit, skipPerClass: skipPerClass ?? 0, perClass: perClass ?? .max)
+        var list = whole.selecting(skip: skip, limit: limit, skipPerClass: skipPerClass ?? 0, perClass: perClass ?? .max)
+        var left = ""
+        if arguments.has("--skip-unreadable") {
+            let (readable, failures) = list.withoutUnreadable()
+            list = readable
+            if let (file, _) = failures.first {
+                left = " (left out \(failures.count) unreadable: \(displayName(file, in: path))\(failures.count > 1 ? " and \(failures.count - 1) more" : ""))"
+            }
+        }
         guard !list.files.isEmpty else {
             throw PTQError.invalidData(file: path, problem: "no images are left after --skip/--limit/--per-class (it holds \(whole.files.count))")
         }
         let source = try ImageFolderSamples(list: list, preprocessing: preprocessing)
         let classes = Set(list.classOf ?? []).count
-        let described = "\(list.files.count) images\(classes > 0 ? " of \(classes) classes" : "") as \(describeShape(source.sampleShape))"
+        let described = "\(list.files.count) image\(list.files.count == 1 ? "" : "s")\(classes > 0 ? " of \(classes) class\(classes == 1 ? "" : "es")" : "") as \(describeShape(source.sampleShape))" + left
         return (AttachedData(path: path, source: source, labels: list.labels, purpose: purpose), described)
+    }
+
+    /// `file` relative to the folder it was found in.
+    static func displayName(_ file: String, in folder: String) -> String {
+        file.hasPrefix(folder + "/") ? String(file.dropFirst(folder.count + 1)) : file
     }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// The images of a folder and their labels, in the order torchvision's datasets give them.
@@ -106,6 +107,24 @@ public struct ImageList: Sendable, Equatable {
         return ImageList(files: rows.map { directory + "/" + $0.0 }, labels: rows.map(\.1))
     }
 
+    /// The images at `indices`, in that order.
+    public func keeping(_ indices: [Int]) -> ImageList {
+        ImageList(files: indices.map { files[$0] }, labels: labels.map { labels in indices.map { labels[$0] } },
+                  classOf: classOf.map { classes in indices.map { classes[$0] } })
+    }
+
+    /// Decodes every image once (on all cores) and returns the list without those that fail, and the failures in
+    /// list order (file, problem).
+    public func withoutUnreadable() -> (ImageList, [(String, String)]) {
+        let failures = FailureList()
+        DispatchQueue.concurrentPerform(iterations: files.count) { index in
+            do { _ = try ImageDecoding.decode(path: files[index]) } catch { failures.add(index, error) }
+        }
+        let failed = failures.all
+        let bad = Set(failed.map(\.0))
+        return (keeping(files.indices.filter { !bad.contains($0) }), failed.map { (files[$0.0], "\($0.1)") })
+    }
+
     /// The first `perClass` images of each class after skipping `skipPerClass` of each (ImageFolder layout), then
     /// `limit` images after skipping `skip` of what remains.
     public func selecting(skip: Int = 0, limit: Int = .max, skipPerClass: Int = 0, perClass: Int = .max) -> ImageList {
@@ -118,8 +137,6 @@ public struct ImageList: Sendable, Equatable {
                 return position >= skipPerClass && position - skipPerClass < perClass
             }
         }
-        keep = Array(keep.dropFirst(skip).prefix(limit))
-        return ImageList(files: keep.map { files[$0] }, labels: labels.map { labels in keep.map { labels[$0] } },
-                         classOf: classOf.map { classes in keep.map { classes[$0] } })
+        return keeping(Array(keep.dropFirst(skip).prefix(limit)))
     }
 }

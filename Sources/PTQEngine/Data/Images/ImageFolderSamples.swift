@@ -59,4 +59,6 @@ final class FailureList: @unchecked Sendable {
     private let lock = NSLock()
     func add(_ index: Int, _ error: Error) { lock.withLock { failures.append((index, error)) } }
     var first: (Int, Error)? { lock.withLock { failures.min { $0.0 < $1.0 } } }
+    /// Every failure, by index.
+    var all: [(Int, Error)] { lock.withLock { failures.sorted { $0.0 < $1.0 } } }
 }
