@@ -14,6 +14,17 @@ void ptq_image_free(ptq_image *image) {
     image->pixels = NULL;
 }
 
+// PIL refuses images over twice its MAX_IMAGE_PIXELS (DecompressionBombError); a small file declaring a huge image
+// must not take gigabytes either.
+#define PTQ_MAX_PIXELS 178956970LL
+
+static int too_large(int width, int height, char *message) {
+    if ((long long)width * (long long)height <= PTQ_MAX_PIXELS) return 0;
+    snprintf(message, 200, "is %dx%d = %lld pixels, over the limit of %lld (PIL's decompression-bomb limit)", width,
+             height, (long long)width * (long long)height, PTQ_MAX_PIXELS);
+    return 1;
+}
+
 // ---- JPEG ----
 
 typedef struct {
@@ -61,6 +72,7 @@ int ptq_decode_jpeg(const unsigned char *data, size_t size, ptq_image *image) {
     jpeg_create_decompress(&info);
     jpeg_mem_src(&info, data, (unsigned long)size);
     jpeg_read_header(&info, TRUE);
+    if (too_large((int)info.image_width, (int)info.image_height, image->message)) longjmp(failure.jump, 1);
     int cmyk = info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK;
     if (cmyk) info.out_color_space = JCS_CMYK;
     else if (info.jpeg_color_space == JCS_GRAYSCALE) info.out_color_space = JCS_GRAYSCALE;
@@ -144,9 +156,10 @@ int ptq_decode_png(const unsigned char *data, size_t size, ptq_image *image) {
     }
     png_source source = {data, size, 0};
     png_set_read_fn(png, &source, png_read_memory);
-    // PIL does not check chunk CRCs of ancillary chunks either; a bad critical chunk is still an error.
-    png_set_crc_action(png, PNG_CRC_QUIET_USE, PNG_CRC_DEFAULT);
+    // A bad checksum is an error in any chunk, critical or not, as PIL refuses a "broken PNG file".
+    png_set_crc_action(png, PNG_CRC_DEFAULT, PNG_CRC_ERROR_QUIT);
     png_read_info(png, info);
+    if (too_large((int)png_get_image_width(png, info), (int)png_get_image_height(png, info), image->message)) png_longjmp(png, 1);
     int type = png_get_color_type(png, info), depth = png_get_bit_depth(png, info);
     // PIL opens 16-bit greyscale as "I;16" and convert("RGB") clips each value at 255 (it does not scale); every
     // other 16-bit image keeps its high byte.
@@ -172,8 +185,7 @@ int ptq_decode_png(const unsigned char *data, size_t size, ptq_image *image) {
     // 16-bit greyscale rows (2 bytes a pixel) are read into the first two thirds of their RGB rows, then spread
     // from the right so no byte is overwritten before it is read.
     for (int y = 0; y < height; y++) rows[y] = image->pixels + (size_t)y * (size_t)width * 3;
-    png_read_image(png, rows);
-    png_read_end(png, NULL);
+    png_read_image(png, rows);  // no png_read_end: PIL accepts a file that stops after its image data
     if (grey16) {
         for (int y = 0; y < height; y++) {
             unsigned char *row = rows[y];

@@ -83,8 +83,11 @@ enum DataCommand {
             let start = min(skip, current.shape[0])
             labels = Batching.slice(current, start..<min(current.shape[0], start + source.count))
         }
+        guard source.count > 0 else {
+            throw PTQError.invalidData(file: path, problem: "no samples are left after --skip/--limit (it holds \(total)); expected at least one")
+        }
         try checkNormalization(normalization, channels: source.sampleShape.first ?? 1, arguments)
-        if !arguments.has("--allow-nonfinite") { try checkFinite(source, file: path) }
+        if !arguments.has("--allow-nonfinite") { try checkFinite(source, file: path, isCancelled: session.isCancelled) }
         var labelValues: [Int]?
         if let labels {
             guard labels.kind == .integer else {
@@ -99,10 +102,10 @@ enum DataCommand {
     }
 
     /// Refuses NaN and infinity, reading the samples a batch at a time.
-    static func checkFinite(_ source: SampleSource, file: String) throws {
+    static func checkFinite(_ source: SampleSource, file: String, isCancelled: (() -> Bool)? = nil) throws {
         let perSample = max(1, source.sampleShape.reduce(1, *))
         var count = 0, first: Int?
-        try Batching.forEachBatch(source, batchSize: max(1, (16 << 20) / (perSample * 4))) { range, batch in
+        try Batching.forEachBatch(source, batchSize: max(1, (16 << 20) / (perSample * 4)), isCancelled: isCancelled) { range, batch in
             for (index, value) in batch.floats.enumerated() where !value.isFinite {
                 count += 1
                 if first == nil { first = range.lowerBound * perSample + index }

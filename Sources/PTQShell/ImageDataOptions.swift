@@ -61,7 +61,10 @@ enum ImageDataOptions {
         var list = whole.selecting(skip: skip, limit: limit, skipPerClass: skipPerClass ?? 0, perClass: perClass ?? .max)
         var left = ""
         if arguments.has("--skip-unreadable") {
-            let (readable, failures) = list.withoutUnreadable()
+            let (readable, failures) = try list.withoutUnreadable(isCancelled: session.isCancelled)
+            guard !readable.files.isEmpty else {
+                throw PTQError.invalidData(file: path, problem: "none of its \(list.files.count) images decode (the first: \(failures.first?.1 ?? "?"))")
+            }
             list = readable
             if let (file, _) = failures.first {
                 left = " (left out \(failures.count) unreadable: \(displayName(file, in: path))\(failures.count > 1 ? " and \(failures.count - 1) more" : ""))"

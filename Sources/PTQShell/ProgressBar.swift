@@ -41,8 +41,14 @@ public final class ProgressBar: @unchecked Sendable {
         }
     }
 
-    /// Removes the line, so what is written next starts on a clean line.
-    public func clear() { lock.withLock { clearLocked() } }
+    /// Removes the line, so what is written next starts on a clean line; the next update starts a new clock (work
+    /// that was cancelled must not leave its start time to the next command).
+    public func clear() {
+        lock.withLock {
+            clearLocked()
+            label = nil
+        }
+    }
 
     private func clearLocked() {
         if isVisible { draw("\r\u{1B}[K") }

@@ -61,7 +61,12 @@ enum TechniqueCommands {
         output.write(report.text)
         if technique.changesFunction, let data = session.evaluationData, let labels = data.labels, !report.changed.isEmpty {
             // This pass changes the function: show what it costs in FP32.
-            let a = try EvalCommand.top1(graph, data.source, labels, session), b = try EvalCommand.top1(result, data.source, labels, session)
+            // The technique has run: a failure here (an unreadable image, Ctrl-C) must not throw its result away.
+            guard let a = try? EvalCommand.top1(graph, data.source, labels, session),
+                  let b = try? EvalCommand.top1(result, data.source, labels, session) else {
+                output.line("  (FP32 top-1 before and after not measured: the evaluation data could not be read to the end)")
+                return
+            }
             output.line("  FP32 top-1 on \(labels.count) evaluation samples: \(Format.fixed(a * 100, 2))% before, \(Format.fixed(b * 100, 2))% after (\(Format.fixed((b - a) * 100, 2)) points)")
         }
     }

@@ -117,4 +117,24 @@ import Testing
         // round((H - C) / 2) with ties to even: 2.5 -> 2, 5.5 -> 6, 0.5 -> 0.
         #expect([5, 11, 1, 4].map { ImagePreprocessing.roundHalfEven(twice: $0) } == [2, 6, 0, 2])
     }
+
+    /// Damage PIL refuses is refused (a bad checksum in a critical chunk, a decompression bomb), and what PIL
+    /// tolerates is tolerated (a PNG that stops after its image data, with no IEND).
+    @Test func damageAsPILJudgesIt() throws {
+        let png = try Data(contentsOf: URL(fileURLWithPath: Self.path("folder/n01770393/c_rgb.png")))
+        var badChecksum = [UInt8](png)
+        badChecksum[30] ^= 0xFF  // inside IHDR's CRC (8 signature + 8 chunk header + 13 data bytes before it)
+        #expect(throws: PTQError.self) { try ImageDecoding.decode(Data(badChecksum), name: "bad-crc.png") }
+        let withoutEnd = png.prefix(png.count - 12)  // IEND is the last 12 bytes
+        #expect(try ImageDecoding.decode(withoutEnd, name: "no-iend.png") == (try Self.expectedImage("decoded/folder__n01770393__c_rgb.png.npy")))
+        var jpeg = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Self.path("folder/n01443537/a_baseline.jpg"))))
+        let frame = try #require((0..<(jpeg.count - 9)).first { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xC0 })
+        for offset in [5, 7] { (jpeg[frame + offset], jpeg[frame + offset + 1]) = (0xEA, 0x60) }  // height and width 60000
+        do {
+            _ = try ImageDecoding.decode(Data(jpeg), name: "bomb.jpg")
+            Issue.record("a 60000x60000 JPEG decoded")
+        } catch {
+            #expect("\(error)".contains("bomb.jpg") && "\(error)".contains("over the limit of 178956970"), "\(error)")
+        }
+    }
 }

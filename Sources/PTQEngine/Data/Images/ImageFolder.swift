@@ -115,11 +115,13 @@ public struct ImageList: Sendable, Equatable {
 
     /// Decodes every image once (on all cores) and returns the list without those that fail, and the failures in
     /// list order (file, problem).
-    public func withoutUnreadable() -> (ImageList, [(String, String)]) {
+    public func withoutUnreadable(isCancelled: (@Sendable () -> Bool)? = nil) throws -> (ImageList, [(String, String)]) {
         let failures = FailureList()
         DispatchQueue.concurrentPerform(iterations: files.count) { index in
+            guard isCancelled?() != true else { return }
             do { _ = try ImageDecoding.decode(path: files[index]) } catch { failures.add(index, error) }
         }
+        if isCancelled?() == true { throw PTQError.cancelled }
         let failed = failures.all
         let bad = Set(failed.map(\.0))
         return (keeping(files.indices.filter { !bad.contains($0) }), failed.map { (files[$0.0], "\($0.1)") })
