@@ -35,6 +35,7 @@ import PTQEngine
         ("data folder --classes flat/labels.csv", "is a class folder that"),
         ("data folder --skip 99", "no images are left"),
         ("data classes.txt --crop 32", "--crop applies to a folder of images"),
+        ("data ../../../../models/evaluation.npy --skip 5000", "no samples are left after --skip/--limit (it holds 2000)"),
     ])
     func refusals(_ line: String, _ expected: String) {
         let (interpreter, text, succeeded) = run([line])

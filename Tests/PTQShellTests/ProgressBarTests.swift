@@ -29,6 +29,22 @@ import Testing
         #expect(screen.writes.count == 2)  // nothing on screen: nothing to clear
     }
 
+    /// A command cancelled mid-way leaves no clock behind: after the line is cleared, the same task starts afresh.
+    @Test func aClearedLineRestartsTheClock() {
+        let screen = Screen()
+        let bar = ProgressBar(delay: 1, interval: 0, clock: { screen.now }) { screen.writes.append($0) }
+        bar.update("eval: FP32 (loaded)", done: 1, total: 10, width: 100)
+        screen.now = 2
+        bar.update("eval: FP32 (loaded)", done: 2, total: 10, width: 100)
+        bar.clear()
+        screen.now = 300
+        bar.update("eval: FP32 (loaded)", done: 1, total: 10, width: 100)
+        #expect(screen.writes.count == 2)  // the drawn line and its clearing; nothing new before a second has passed
+        screen.now = 301.5
+        bar.update("eval: FP32 (loaded)", done: 2, total: 10, width: 100)
+        #expect(screen.writes.last?.contains("0:02 elapsed") == true, "\(screen.writes)")
+    }
+
     @Test func aDetailKeepsTheTaskClock() {
         let screen = Screen()
         let bar = ProgressBar(delay: 1, interval: 0, clock: { screen.now }) { screen.writes.append($0) }
