@@ -31,7 +31,9 @@ enum EvalCommand {
         let unchanged = simulation == nil && graph == referenceGraph
         let referenceExecutor = try Executor(graph: referenceGraph)
         let currentExecutor = unchanged ? referenceExecutor : try simulation.map { try $0.simulation() } ?? Executor(graph: graph)
-        let progressLabel = "eval: FP32 (\(referenceName))" + (unchanged ? "" : " and " + (simulation.map { "W\($0.configuration.weightBits)A\($0.configuration.activationBits)" } ?? "current FP32"))
+        let currentName = simulation.map { "W\($0.configuration.weightBits)A\($0.configuration.activationBits)" }
+            ?? (unchanged ? nil : "current FP32")
+        let progressLabel = "eval: FP32 (\(referenceName))" + (currentName.map { " and " + $0 } ?? "")
         // One pass over the data, a batch at a time: the outputs are summed into the metrics, never kept.
         var hits = (reference1: 0, reference5: 0, current1: 0, current5: 0)
         var sums = (signal: 0.0, noise: 0.0), compared = 0
@@ -69,8 +71,6 @@ enum EvalCommand {
         let metrics = Metrics.values(top1: top1, top5: top5, fp32Top1: fp32Top1, fp32Top5: fp32Top5,
                                      sqnr: errors?.sqnr, mse: errors?.mse, samples: count)
         session.lastMetrics = Dictionary(uniqueKeysWithValues: metrics)
-        let currentName = simulation.map { "W\($0.configuration.weightBits)A\($0.configuration.activationBits)" }
-            ?? (unchanged ? nil : "current FP32")
         output.write(render(metrics, samples: count, reference: referenceName, current: currentName))
         if let path = arguments["--json"] {
             let object = metrics.reduce(into: [String: Any]()) { $0[$1.0] = $1.1 ?? NSNull() }
@@ -79,16 +79,19 @@ enum EvalCommand {
         }
     }
 
-    /// Top-1 of `graph` (run as it is, FP32) on `source`, a batch at a time.
-    static func top1(_ graph: Graph, _ source: SampleSource, _ labels: [Int], _ session: Session) throws -> Double {
-        let executor = try Executor(graph: graph)
-        var hits = 0
-        try Batching.forEachBatch(source, batchSize: min(32, graph.batchLimit ?? 32), isCancelled: session.isCancelled) { range, batch in
-            let logits = try Evaluation.output(graph.outputs[0].name, of: executor.run([graph.dataInputs[0].name: batch], isCancelled: session.isCancelled))
-            hits += try Evaluation.topKHits(logits, labels: Array(labels[range]), k: 1, firstSample: range.lowerBound)
+    /// Top-1 of each graph (run as it is, FP32) on `source`, in one pass over the data, a batch at a time.
+    static func top1(_ graphs: [Graph], _ source: SampleSource, _ labels: [Int], _ session: Session) throws -> [Double] {
+        let executors = try graphs.map { try Executor(graph: $0) }
+        var hits = [Int](repeating: 0, count: graphs.count)
+        let batchSize = graphs.reduce(32) { min($0, $1.batchLimit ?? 32) }
+        try Batching.forEachBatch(source, batchSize: batchSize, isCancelled: session.isCancelled) { range, batch in
+            for (index, (graph, executor)) in zip(graphs, executors).enumerated() {
+                let logits = try Evaluation.output(graph.outputs[0].name, of: executor.run([graph.dataInputs[0].name: batch], isCancelled: session.isCancelled))
+                hits[index] += try Evaluation.topKHits(logits, labels: Array(labels[range]), k: 1, firstSample: range.lowerBound)
+            }
             session.progress?("FP32 top-1", range.upperBound, source.count)
         }
-        return Double(hits) / Double(max(1, source.count))
+        return hits.map { Double($0) / Double(max(1, source.count)) }
     }
 
     static func render(_ metrics: [(String, Double?)], samples: Int, reference: String, current: String?) -> String {

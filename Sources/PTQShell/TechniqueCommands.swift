@@ -62,11 +62,11 @@ enum TechniqueCommands {
         if technique.changesFunction, let data = session.evaluationData, let labels = data.labels, !report.changed.isEmpty {
             // This pass changes the function: show what it costs in FP32.
             // The technique has run: a failure here (an unreadable image, Ctrl-C) must not throw its result away.
-            guard let a = try? EvalCommand.top1(graph, data.source, labels, session),
-                  let b = try? EvalCommand.top1(result, data.source, labels, session) else {
+            guard let accuracies = try? EvalCommand.top1([graph, result], data.source, labels, session) else {
                 output.line("  (FP32 top-1 before and after not measured: the evaluation data could not be read to the end)")
                 return
             }
+            let (a, b) = (accuracies[0], accuracies[1])
             output.line("  FP32 top-1 on \(labels.count) evaluation samples: \(Format.fixed(a * 100, 2))% before, \(Format.fixed(b * 100, 2))% after (\(Format.fixed((b - a) * 100, 2)) points)")
         }
     }

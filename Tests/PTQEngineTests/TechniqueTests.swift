@@ -168,6 +168,16 @@ import Testing
         }
     }
 
+    /// Mean of (a − b) over every axis but `axis`: the error bias correction removes, measured directly.
+    static func channelMeans(_ a: Tensor, minus b: Tensor, axis: Int) -> [Float] {
+        var sums = [Double](repeating: 0, count: a.shape[axis])
+        a.forEachChannelRun(axis: axis) { channel, run in
+            for index in run { sums[channel] += Double(a.floats[index] - b.floats[index]) }
+        }
+        let perChannel = Double(max(1, a.count / max(1, a.shape[axis])))
+        return sums.map { Float($0 / perChannel) }
+    }
+
     @Test func empiricalBiasCorrectionRemovesTheMeanError() throws {
         var generator = SeededGenerator(seed: 3)
         let weights: [Float] = (0..<(4 * 3 * 3 * 3)).map { index in Float(generator.normal()) * (index % 7 == 0 ? 3 : 0.1) }
@@ -184,7 +194,7 @@ import Testing
             let quantized = try Calibration.calibrate(model, configuration: configuration, samples: samples).quantizedGraph()
             let y = try Executor(graph: graph).run(["x": samples])["y"]!
             let q = try Executor(graph: quantized).run(["x": samples])["y"]!
-            return BiasCorrection.channelMeans(q, minus: y, axis: 1)
+            return Self.channelMeans(q, minus: y, axis: 1)
         }
         let before = try meanError(graph).map { abs($0) }.max()!
         let after = try meanError(corrected).map { abs($0) }.max()!

@@ -101,14 +101,10 @@ public struct NumpySamples: SampleSource {
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else { throw PTQError.io(path: path, problem: "cannot be opened for reading (\(String(cString: strerror(errno))))") }
         defer { close(descriptor) }
-        var done = 0
         let start = header.offset + (first + range.lowerBound) * perSample
-        while done < length {
-            let read = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, length - done, off_t(start + done)) }
-            guard read > 0 else {
-                throw PTQError.io(path: path, problem: read == 0 ? "ended early (the file shrank after it was attached)" : String(cString: strerror(errno)))
-            }
-            done += read
+        errno = 0
+        guard bytes.withUnsafeMutableBytes({ PositionalIO.read(descriptor, into: $0, at: start) }) == length else {
+            throw PTQError.io(path: path, problem: errno == 0 ? "ended early (the file shrank after it was attached)" : String(cString: strerror(errno)))
         }
         let raw = bytes.withUnsafeBytes { NumpyFile.values($0, header: header, shape: [range.count] + sampleShape) }
         return normalization.apply(raw)

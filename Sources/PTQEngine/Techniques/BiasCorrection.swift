@@ -157,18 +157,9 @@ public struct BiasCorrection: Technique {
         return shift
     }
 
-    /// Samples per chunk of the empirical correction: memory is about 2 × this × the model's largest live activations.
+    /// Samples per chunk of the empirical correction: memory is about this × the model's largest live activations
+    /// (plus the checkpoints).
     static let chunkSize = 32
-
-    /// Mean of (a − b) over every axis but `axis`.
-    static func channelMeans(_ a: Tensor, minus b: Tensor, axis: Int) -> [Float] {
-        var sums = [Double](repeating: 0, count: a.shape[axis])
-        a.forEachChannelRun(axis: axis) { channel, run in
-            for index in run { sums[channel] += Double(a.floats[index] - b.floats[index]) }
-        }
-        let perChannel = Double(max(1, a.count / max(1, a.shape[axis])))
-        return sums.map { Float($0 / perChannel) }
-    }
 }
 
 extension ChannelScaling {

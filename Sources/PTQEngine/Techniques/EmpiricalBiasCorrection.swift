@@ -43,6 +43,7 @@ struct EmpiricalBiasCorrection {
             if empirical.contains(node.name) { stops.append(step) } else if let shift = known[node.name] { shifts[step] = shift }
         }
         guard let last = stops.last else { return [:] }
+        let stopSteps = Set(stops)
         // One pass over the data: the inputs kept as the first checkpoint, their range (the input encoding), and the
         // FP32 sums at every stop.
         var checkpoint = try StateSpill(memoryBudget: Self.checkpointMemory)
@@ -56,7 +57,7 @@ struct EmpiricalBiasCorrection {
             while state.nextStep <= last {
                 let step = state.nextStep
                 try reference.advance(&state)
-                if shifts[step] == nil, stops.contains(step) { try Self.accumulate(reference.stepNode(step), state, into: &referenceSums[step]) }
+                if stopSteps.contains(step) { try Self.accumulate(reference.stepNode(step), state, into: &referenceSums[step]) }
             }
         }
         let inputEncoding = quantizeInput.map { configuration in
@@ -83,7 +84,7 @@ struct EmpiricalBiasCorrection {
                 values += try Self.accumulate(simulated.stepNode(stop), state, into: &sums)
                 // Decided on the first chunk, the same for all: is this stop the next checkpoint?
                 if chunk == 0 {
-                    nextBytes = Self.bytes(state)
+                    nextBytes = StateSpill.bytes(state)
                     let budget = Self.checkpointMemory - checkpoint.memoryBytes
                     if nextBytes * chunks <= budget || nextBytes <= 2 * checkpointBytes || stopsSinceCheckpoint >= 8 {
                         next = try StateSpill(memoryBudget: budget)
@@ -164,9 +165,5 @@ struct EmpiricalBiasCorrection {
         }
         sums = totals
         return tensor.count
-    }
-
-    static func bytes(_ state: Executor.RunState) -> Int {
-        state.values.values.reduce(0) { $0 + $1.count * ($1.kind == .float ? 4 : 8) }
     }
 }

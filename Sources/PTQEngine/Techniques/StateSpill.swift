@@ -38,7 +38,7 @@ final class StateSpill {
 
     /// Stores `states` (one per model) as chunk `chunk` (each chunk once).
     func write(_ chunk: Int, _ states: [Executor.RunState]) throws {
-        let bytes = states.reduce(0) { $0 + $1.values.values.reduce(0) { $0 + $1.count * ($1.kind == .float ? 4 : 8) } }
+        let bytes = states.reduce(0) { $0 + Self.bytes($1) }
         if memoryBytes + bytes <= memoryBudget {
             inMemory[chunk] = states
             memoryBytes += bytes
@@ -84,29 +84,20 @@ final class StateSpill {
         }
     }
 
-    /// Forgets every state and gives the file's space back.
-    func clear() {
-        (inMemory, memoryBytes) = ([:], 0)
-        index = [:]
-        end = 0
-        _ = ftruncate(descriptor, 0)
+    /// Bytes a run state's tensors take.
+    static func bytes(_ state: Executor.RunState) -> Int {
+        state.values.values.reduce(0) { $0 + $1.count * ($1.kind == .float ? 4 : 8) }
     }
 
     private func put(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
-        var done = 0
-        while done < bytes.count {
-            let written = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
-            guard written > 0 else { throw PTQError.io(path: NSTemporaryDirectory(), problem: "spilling activations failed (\(String(cString: strerror(errno))))") }
-            done += written
+        guard PositionalIO.write(descriptor, bytes, at: offset) == bytes.count else {
+            throw PTQError.io(path: NSTemporaryDirectory(), problem: "spilling activations failed (\(String(cString: strerror(errno))))")
         }
     }
 
     private func get(_ bytes: UnsafeMutableRawBufferPointer, at offset: Int) throws {
-        var done = 0
-        while done < bytes.count {
-            let read = pread(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
-            guard read > 0 else { throw PTQError.io(path: NSTemporaryDirectory(), problem: "reading spilled activations back failed") }
-            done += read
+        guard PositionalIO.read(descriptor, into: bytes, at: offset) == bytes.count else {
+            throw PTQError.io(path: NSTemporaryDirectory(), problem: "reading spilled activations back failed")
         }
     }
 }
