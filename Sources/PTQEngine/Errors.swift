@@ -7,6 +7,8 @@ public enum PTQError: Error, Equatable, CustomStringConvertible, Sendable {
     case shapeMismatch(String)
     case execution(node: String, op: String, problem: String)
     case io(path: String, problem: String)
+    /// A technique's option value out of range: the message names the technique, the option and what it takes.
+    case invalidOption(String)
     case cancelled
 
     public var description: String {
@@ -25,6 +27,8 @@ public enum PTQError: Error, Equatable, CustomStringConvertible, Sendable {
             return "node '\(node)' (\(op)): \(problem)"
         case .io(let path, let problem):
             return "\(path): \(problem)"
+        case .invalidOption(let message):
+            return message
         case .cancelled:
             return "cancelled"
         }

@@ -85,6 +85,8 @@ public struct Graph: Sendable, Equatable {
     /// The largest batch the graph runs, when preparation found the export fixed to one sample and
     /// could not release it (`FixedBatchRelease`); nil when any batch runs.
     public var batchLimit: Int? = nil
+    /// Weight encodings a technique fixed (AdaRound), by weight initializer name; calibration keeps them.
+    public var frozenWeightEncodings: [String: FrozenWeightEncoding] = [:]
 
     public init(name: String = "graph", nodes: [Node], initializers: [String: Tensor] = [:],
                 initializerOrder: [String]? = nil, inputs: [ValueInfo], outputs: [ValueInfo],

@@ -47,6 +47,11 @@ enum QuantizeCommands {
         session.quantization = state
         output.line("quantization on: \(configuration.summary)")
         output.line("calibrated on \(min(configuration.samples, data.source.count)) samples: \(state.weightEncodings.count) weight tensors, \(state.activationEncodings.count) activation tensors")
+        let frozen = graph.frozenWeightEncodings.filter { state.weightEncodings[$0.key] == $0.value.encodings }
+        if !frozen.isEmpty {
+            let widths = Set(frozen.values.map { $0.encodings[0].bitwidth }).sorted().map { "W\($0)" }.joined(separator: ", ")
+            output.line("\(frozen.count) weight tensors keep the encodings AdaRound froze (\(widths)), whatever this configuration says")
+        }
     }
 
     static func parseConfiguration(_ arguments: Arguments, layers: [String]) throws -> QuantizationConfiguration {

@@ -5,7 +5,7 @@ enum TechniqueCommands {
     static let all: [CommandSpec] = [apply, techniques]
 
     /// The technique registry, in the order of the paper's recipe.
-    static let registry: [any Technique] = [FoldBatchNorm(), ReplaceRelu6(), CrossLayerScaling(), HighBiasFold(), BiasCorrection(), DataFreeQuantization()]
+    static let registry: [any Technique] = [FoldBatchNorm(), ReplaceRelu6(), CrossLayerScaling(), HighBiasFold(), BiasCorrection(), DataFreeQuantization(), AdaRound()]
 
     static func technique(named name: String) -> (any Technique)? { registry.first { $0.name == name } }
 
@@ -56,9 +56,16 @@ enum TechniqueCommands {
         if technique.name == "bias-correction" && (arguments["--mode"] ?? "empirical") == "empirical" && session.calibrationData == nil {
             throw ShellError.noData(command: "apply bias-correction", purpose: "calibration")
         }
-        let (result, report) = try technique.apply(graph, options: options)
+        if technique.name == "adaround" && session.calibrationData == nil {
+            throw ShellError.noData(command: "apply adaround", purpose: "calibration")
+        }
+        var (result, report) = try technique.apply(graph, options: options)
+        let stale = result.dropStaleFrozenEncodings()
         session.commit(result)
         output.write(report.text)
+        if !stale.isEmpty {
+            output.line("  warning: \(technique.name) changed \(stale.count) weight\(stale.count == 1 ? "" : "s") whose encodings AdaRound froze (\(ReportFormat.list(stale))); their frozen encodings are dropped, so quantize computes new ones")
+        }
         if technique.changesFunction, let data = session.evaluationData, let labels = data.labels, !report.changed.isEmpty {
             // This pass changes the function: show what it costs in FP32.
             // The technique has run: a failure here (an unreadable image, Ctrl-C) must not throw its result away.

@@ -50,6 +50,19 @@ public enum Parallel {
         }
     }
 
+    /// Runs `body(part)` for part in 0..<parts, one part per worker thread, each thread marked serial (kernels it
+    /// calls stay on it): for work split by the caller into a fixed number of parts, so results do not depend on
+    /// how the threads are scheduled.
+    static func forEachPartSerially(_ parts: Int, _ body: @Sendable (Int) -> Void) {
+        let key = serialKey
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let previous = pthread_getspecific(key)
+            pthread_setspecific(key, UnsafeRawPointer(bitPattern: 1))
+            defer { pthread_setspecific(key, previous) }
+            body(part)
+        }
+    }
+
     public static func forEachRange(_ count: Int, minimumPerWorker: Int = 1, _ body: @Sendable (Range<Int>) -> Void) {
         guard count > 0 else { return }
         let parts = isSerialThread ? 1 : min(workers, max(1, count / max(1, minimumPerWorker)))

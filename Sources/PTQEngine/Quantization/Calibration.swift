@@ -41,12 +41,18 @@ public struct QuantizationState: Sendable, Equatable {
 /// the result.
 public enum Calibration {
     /// Min-max encodings of every weight layer's weight (per output channel for Conv and ConvTranspose
-    /// under `perChannel`), and each weight's channel axis.
+    /// under `perChannel`), and each weight's channel axis. A weight with frozen encodings (AdaRound's) keeps them,
+    /// whatever the configuration says.
     public static func weightEncodings(_ graph: Graph, _ configuration: QuantizationConfiguration) -> ([String: [Encoding]], [String: Int]) {
         var encodings: [String: [Encoding]] = [:], axes: [String: Int] = [:]
         let excluded = Set(configuration.excludedLayers)
         for layer in WeightLayer.all(in: graph) where !excluded.contains(layer.name) {
             let weight = graph.initializers[layer.weightName]!
+            if let frozen = graph.frozenWeightEncodings[layer.weightName], frozen.weight == weight {
+                encodings[layer.weightName] = frozen.encodings
+                axes[layer.weightName] = frozen.axis
+                continue
+            }
             let perChannel = configuration.perChannel && (layer.opType == "Conv" || layer.opType == "ConvTranspose")
             let ranges = perChannel ? FakeQuantization.channelRanges(weight, axis: layer.outputChannelAxis)
                                     : [FiniteRange.of(weight.floats)]

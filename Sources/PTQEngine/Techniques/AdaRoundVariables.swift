@@ -1,0 +1,144 @@
+import Foundation
+
+/// The rounding variables of one layer's weight in AdaRound (Nagel et al., ICML 2020), and their Adam optimizer.
+///
+/// With the weight's frozen grid (scale s, offset o, n steps; per tensor or per output channel):
+/// - h(V) = clamp(σ(V)·(ζ − γ) + γ, 0, 1), the rectified sigmoid, ζ = 1.1, γ = −0.1;
+/// - W̃ = s·(clamp(⌊W/s⌋ + h(V) − o, 0, n) + o), the soft-rounded weight (o is AIMET's −z);
+/// - V starts where h(V) = W/s − ⌊W/s⌋, so the soft weight starts at W (inside the grid);
+/// - the rounding regulariser is λ·Σ(1 − |2h(V) − 1|^β), off during the warm start;
+/// - at the end h is hard: 1 where V ≥ 0, else 0, so W̃ sits on a grid point next to W (up or down).
+/// dL/dV = dL/dW̃ · s · [0 ≤ ⌊W/s⌋ + h − o ≤ n] · dh/dV + λ·dReg/dh · dh/dV, with dh/dV = (ζ − γ)·σ(V)(1 − σ(V)) where
+/// 0 ≤ σ(V)(ζ − γ) + γ ≤ 1 and 0 outside (torch's clamp passes the gradient at its bounds, so the bounds count as inside).
+/// Adam as torch's defaults (β₁ 0.9, β₂ 0.999, ε 1e-8, bias-corrected), the learning rate AIMET's 1e-3.
+struct AdaRoundVariables {
+    static let zeta: Float = 1.1, gamma: Float = -0.1
+
+    /// ⌊W/s⌋ − o for each weight element, and each element's scale, offset and top step.
+    private(set) var floors: [Float]
+    private(set) var scales: [Float]
+    private var offsets: [Float]
+    private var tops: [Float]
+    private(set) var values: [Float]
+    private var firstMoment: [Float], secondMoment: [Float]
+    private var step = 0
+    let learningRate: Float
+
+    /// Variables for `weight` on the grids of `encodings` (one, or one per slice of `axis`).
+    init(weight: Tensor, encodings: [Encoding], axis: Int, learningRate: Float = 1e-3) {
+        let count = weight.count
+        var scales = [Float](repeating: 0, count: count), offsets = scales, tops = scales
+        if encodings.count == 1 {
+            scales = [Float](repeating: encodings[0].scale, count: count)
+            offsets = [Float](repeating: Float(encodings[0].offset), count: count)
+            tops = [Float](repeating: Float(encodings[0].levels), count: count)
+        } else {
+            weight.forEachChannelRun(axis: axis) { channel, run in
+                for index in run {
+                    scales[index] = encodings[channel].scale
+                    offsets[index] = Float(encodings[channel].offset)
+                    tops[index] = Float(encodings[channel].levels)
+                }
+            }
+        }
+        var floors = [Float](repeating: 0, count: count), values = floors
+        for index in 0..<count {
+            let ratio = weight.floats[index] / scales[index]
+            let floor = ratio.rounded(.down)
+            floors[index] = floor - offsets[index]
+            let fraction = ratio - floor
+            // h(V) = fraction: σ(V) = (fraction − γ)/(ζ − γ), V = −log((ζ − γ)/(fraction − γ) − 1).
+            values[index] = -Foundation.log((Self.zeta - Self.gamma) / (fraction - Self.gamma) - 1)
+        }
+        self.floors = floors
+        self.scales = scales
+        self.offsets = offsets
+        self.tops = tops
+        self.values = values
+        self.firstMoment = [Float](repeating: 0, count: count)
+        self.secondMoment = firstMoment
+        self.learningRate = learningRate
+    }
+
+    var count: Int { values.count }
+
+    /// The soft-rounded weight W̃ for the current V.
+    func softWeight(into weight: UnsafeMutablePointer<Float>) {
+        let (zeta, gamma) = (Self.zeta, Self.gamma)
+        for index in 0..<values.count {
+            let h = min(max(VectorMath.sigmoid(values[index]) * (zeta - gamma) + gamma, 0), 1)
+            let q = min(max(floors[index] + h, 0), tops[index])
+            weight[index] = (q + offsets[index]) * scales[index]
+        }
+    }
+
+    /// The weight with h made hard (1 where V ≥ 0): the learnt grid points.
+    func hardWeight() -> [Float] {
+        (0..<values.count).map { index in
+            let q = min(max(floors[index] + (values[index] >= 0 ? 1 : 0), 0), tops[index])
+            return (q + offsets[index]) * scales[index]
+        }
+    }
+
+    /// One Adam step on V from the gradient of the reconstruction loss with respect to W̃ (`weightGradient`), plus the
+    /// regulariser λ·Σ(1 − |2h − 1|^β) when `regularization` is given as (λ, β). Split over the worker threads in
+    /// fixed blocks, so the result does not depend on the core count.
+    mutating func step(weightGradient: UnsafePointer<Float>, regularization: (lambda: Float, beta: Float)?) {
+        step += 1
+        let (beta1, beta2, epsilon): (Float, Float, Float) = (0.9, 0.999, 1e-8)
+        let correction1 = 1 - Float(Foundation.pow(Double(beta1), Double(step)))
+        let correction2 = 1 - Float(Foundation.pow(Double(beta2), Double(step)))
+        let stepSize = learningRate / correction1, rootCorrection2 = correction2.squareRoot()
+        let (zeta, gamma) = (Self.zeta, Self.gamma)
+        let (lambda, exponent) = regularization ?? (0, 2)
+        let regularize: Float = regularization == nil ? 0 : 1
+        let count = values.count
+        let gradients = SendablePointer(UnsafeMutablePointer(mutating: weightGradient))
+        let floors = SendablePointer(self.floors.withUnsafeMutableBufferPointer { $0.baseAddress! })
+        let scales = SendablePointer(self.scales.withUnsafeMutableBufferPointer { $0.baseAddress! })
+        let tops = SendablePointer(self.tops.withUnsafeMutableBufferPointer { $0.baseAddress! })
+        let values = SendablePointer(self.values.withUnsafeMutableBufferPointer { $0.baseAddress! })
+        let m = SendablePointer(firstMoment.withUnsafeMutableBufferPointer { $0.baseAddress! })
+        let v = SendablePointer(secondMoment.withUnsafeMutableBufferPointer { $0.baseAddress! })
+        let block = 16_384
+        Parallel.forEachRange((count + block - 1) / block) { blocks in
+            let (g, f, s, t, x, m, v) = (gradients.pointer, floors.pointer, scales.pointer, tops.pointer, values.pointer, m.pointer, v.pointer)
+            for index in (blocks.lowerBound * block)..<min(count, blocks.upperBound * block) {
+                let sigma = VectorMath.sigmoid(x[index])
+                let stretched = sigma * (zeta - gamma) + gamma
+                let h = min(max(stretched, 0), 1)
+                let dh: Float = stretched >= 0 && stretched <= 1 ? (zeta - gamma) * sigma * (1 - sigma) : 0
+                let q = f[index] + h
+                let passes: Float = q >= 0 && q <= t[index] ? 1 : 0
+                // d/dh of λ(1 − |2h − 1|^β) = −2λβ|2h − 1|^(β−1)·sign(2h − 1), with |2h − 1|^(β−1) as exp((β−1)·log|2h − 1|);
+                // 0 at h = ½ (β ≥ 2 after the warm start).
+                let centered = 2 * h - 1, magnitude = max(abs(centered), 1e-30)
+                let slope = exponent * VectorMath.exp((exponent - 1) * VectorMath.log(magnitude))
+                let regularizerGradient = regularize * -2 * lambda * slope * (centered < 0 ? -1 : 1)
+                let gradient = (g[index] * s[index] * passes + regularizerGradient) * dh
+                m[index] = beta1 * m[index] + (1 - beta1) * gradient
+                v[index] = beta2 * v[index] + (1 - beta2) * gradient * gradient
+                x[index] -= stepSize * m[index] / (v[index].squareRoot() / rootCorrection2 + epsilon)
+            }
+        }
+    }
+
+    /// The regulariser's value λ·Σ(1 − |2h(V) − 1|^β), in Double (for reports and tests, not the optimization).
+    func regularizer(lambda: Double, beta: Double) -> Double {
+        var sum = 0.0
+        for value in values {
+            let h = Double(min(max(VectorMath.sigmoid(value) * (Self.zeta - Self.gamma) + Self.gamma, 0), 1))
+            sum += 1 - Foundation.pow(abs(2 * h - 1), beta)
+        }
+        return lambda * sum
+    }
+
+    /// β of the rounding regulariser at `iteration` of `iterations`: cosine-annealed from `start` to `end` after the warm
+    /// start (AIMET's compute_beta); nil during the warm start, when the regulariser is off.
+    static func beta(iteration: Int, iterations: Int, warmStart: Double, start: Double = 20, end: Double = 2) -> Double? {
+        let warmEnd = warmStart * Double(iterations)
+        guard Double(iteration) >= warmEnd else { return nil }
+        let relative = (Double(iteration) - warmEnd) / max(1, Double(iterations) - warmEnd)
+        return end + 0.5 * (start - end) * (1 + cos(relative * Double.pi))
+    }
+}

@@ -1,0 +1,84 @@
+/// Builds a layer's `LayerReconstruction` for AdaRound: its shape from the graph, and its cached inputs and targets
+/// from running two models over the calibration samples.
+enum ReconstructionData {
+    /// Why AdaRound cannot take `layer`, or nil when it can.
+    static func unsupportedReason(_ layer: WeightLayer, in graph: Graph) -> String? {
+        let node = graph.nodes[layer.nodeIndex]
+        let weight = graph.initializers[layer.weightName]!
+        if graph.readers(ofInitializer: layer.weightName) != 1 { return "its weight is shared with another node" }
+        switch layer.opType {
+        case "Conv": return weight.rank == 4 ? nil : "AdaRound here takes 2-D convolutions (this weight is \(describeShape(weight.shape)))"
+        case "Gemm":
+            if node.int("transA", default: 0) != 0 || node.float("alpha", default: 1) != 1 || node.float("beta", default: 1) != 1 {
+                return "a Gemm with transA, alpha or beta set is not handled"
+            }
+            return nil
+        case "MatMul": return nil
+        default: return "the weight gradient of \(layer.opType) is not implemented"
+        }
+    }
+
+    /// The problem for `layer` with per-sample shapes from `shapes` (batch 1), room for `samples` cached samples.
+    static func problem(_ layer: WeightLayer, in graph: Graph, shapes: [String: [Int]], samples: Int, batch: Int) throws -> (LayerReconstruction, input: String, target: String) {
+        let node = graph.nodes[layer.nodeIndex]
+        let weight = graph.initializers[layer.weightName]!
+        let (activation, target) = ReconstructionActivation.following(layer, in: graph)
+        guard let inputShape = shapes[node.inputs[0]], let outputShape = shapes[target] else {
+            throw PTQError.execution(node: node.name, op: node.opType, problem: "its input or output was not produced when the model ran")
+        }
+        let bias = layer.biasName.map { graph.initializers[$0]!.floats }
+        let shape: LayerReconstruction.Shape
+        switch layer.opType {
+        case "Conv":
+            shape = .convolution(try ConvolutionOperators.geometry(node, input: inputShape, weight: weight.shape))
+        case "Gemm":
+            let transposed = node.int("transB", default: 0) != 0
+            shape = .linear(rows: 1, inFeatures: transposed ? weight.shape[1] : weight.shape[0],
+                            outFeatures: transposed ? weight.shape[0] : weight.shape[1], transposedWeight: transposed)
+        default:
+            let rows = inputShape.count <= 1 ? 1 : inputShape.dropLast().reduce(1, *)
+            shape = .linear(rows: rows, inFeatures: weight.shape[0], outFeatures: weight.shape[1], transposedWeight: false)
+        }
+        let problem = LayerReconstruction(shape: shape, bias: bias, activation: activation, samples: samples, batch: batch)
+        guard problem.inputSize == inputShape.reduce(1, *), problem.outputSize == outputShape.reduce(1, *) else {
+            throw PTQError.execution(node: node.name, op: node.opType,
+                problem: "its input \(describeShape(inputShape)) or output \(describeShape(outputShape)) does not match its weight \(describeShape(weight.shape))")
+        }
+        return (problem, node.inputs[0], target)
+    }
+
+    /// Copies tensor `name` of the samples `selected` (sorted, among the first `count` of `source`) into `buffer`, one
+    /// sample after another, running `executor` a batch at a time only as far as the step that produces it.
+    static func collect(_ executor: Executor, tensor name: String, source: SampleSource, count: Int, selected: [Int],
+                        into buffer: UnsafeMutablePointer<Float>, sampleSize: Int, isCancelled: (@Sendable () -> Bool)?) throws {
+        let inputName = executor.graph.dataInputs[0].name
+        var next = 0
+        try Batching.forEachBatch(source, limit: count, batchSize: 32, isCancelled: isCancelled) { range, batch in
+            guard next < selected.count, selected[next] < range.upperBound else { return }
+            var state = try executor.start([inputName: batch])
+            while state.values[name] == nil {
+                guard state.nextStep < executor.stepCount else {
+                    throw PTQError.invalidModel("the model did not produce tensor '\(name)' for AdaRound")
+                }
+                try executor.advance(&state)
+            }
+            let tensor = state.values[name]!
+            guard tensor.kind == .float, tensor.count == range.count * sampleSize else {
+                throw PTQError.shapeMismatch("tensor '\(name)' holds \(tensor.count) values for \(range.count) samples; expected \(sampleSize) per sample")
+            }
+            tensor.floats.withUnsafeBufferPointer { values in
+                while next < selected.count, selected[next] < range.upperBound {
+                    (buffer + next * sampleSize).update(from: values.baseAddress! + (selected[next] - range.lowerBound) * sampleSize,
+                                                        count: sampleSize)
+                    next += 1
+                }
+            }
+        }
+    }
+
+    /// `wanted` of the first `count` samples, evenly spaced (all of them when wanted ≥ count): a subset that spans
+    /// a folder sorted by class rather than taking its first classes.
+    static func evenlySpaced(_ wanted: Int, of count: Int) -> [Int] {
+        wanted >= count ? Array(0..<count) : (0..<wanted).map { $0 * count / wanted }
+    }
+}
