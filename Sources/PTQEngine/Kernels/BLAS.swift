@@ -24,6 +24,14 @@ enum BLAS {
         return unsafeBitCast(symbol, to: SgemmFunction.self)
     }()
 
+    typealias SdotFunction = @convention(c) (Int32, UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32) -> Float
+
+    /// `cblas_sdot` from the opened library.
+    static let sdot: SdotFunction = {
+        let symbol = resolve("cblas_sdot")
+        return unsafeBitCast(symbol, to: SdotFunction.self)
+    }()
+
     nonisolated(unsafe) private static let handle: UnsafeMutableRawPointer = {
         setenv("OPENBLAS_CORETYPE", coreType, 1)
         setenv("OPENBLAS_NUM_THREADS", "1", 1)

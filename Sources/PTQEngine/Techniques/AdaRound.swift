@@ -22,6 +22,8 @@ import Foundation
 /// layers already AdaRounded.
 public struct AdaRound: Technique {
     public init() {}
+    /// Bytes of the two models' run states kept in memory between layers; the rest wait in a temporary file.
+    static let stateMemory = 2 << 30
     public let name = "adaround"
     public let summary = "learn each weight's rounding (up or down) layer by layer on calibration data"
     public let changesFunction = true
@@ -80,6 +82,8 @@ public struct AdaRound: Technique {
                 layers.append(layer)
             }
         }
+        let frontier = try ReconstructionFrontier(reference: reference, source: source, count: count, memoryBudget: Self.stateMemory,
+                                                  isCancelled: options.isCancelled)
         for (position, layer) in layers.enumerated() {
             let weightName = layer.weightName
             let weight = graph.initializers[weightName]!
@@ -98,10 +102,8 @@ public struct AdaRound: Technique {
             let selected = ReconstructionData.evenlySpaced(fitting, of: count)
             let (problem, inputName, targetName) = try ReconstructionData.problem(layer, in: graph, shapes: shapes, samples: selected.count,
                                                                                   batch: settings.batch)
-            try ReconstructionData.collect(try Executor(graph: simulatedGraph), tensor: inputName, source: source, count: count, selected: selected,
-                                           into: problem.inputs, sampleSize: problem.inputSize, isCancelled: options.isCancelled)
-            try ReconstructionData.collect(reference, tensor: targetName, source: source, count: count, selected: selected,
-                                           into: problem.targets, sampleSize: problem.outputSize, isCancelled: options.isCancelled)
+            try frontier.advance(simulated: try Executor(graph: simulatedGraph), input: inputName, target: targetName, selected: selected,
+                                 into: problem, isCancelled: options.isCancelled)
             let optimization = try AdaRoundOptimization(problem: problem, weight: weight, encodings: encodings[weightName]!,
                                                         axis: axes[weightName]!, settings: settings, seed: settings.seed &+ UInt64(position))
             let result = try optimization.run(isCancelled: options.isCancelled) { iteration in

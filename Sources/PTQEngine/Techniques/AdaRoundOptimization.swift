@@ -48,7 +48,7 @@ struct AdaRoundOptimization {
                 gradient.withUnsafeMutableBufferPointer { _ = problem.gradient(weight: weights.baseAddress!, batch: batch, into: $0.baseAddress!, measure: false) }
             }
             let beta = AdaRoundVariables.beta(iteration: iteration, iterations: settings.iterations, warmStart: Self.warmStart)
-            gradient.withUnsafeBufferPointer { variables.step(weightGradient: $0.baseAddress!, regularization: beta.map { (Self.lambda, Float($0)) }) }
+            gradient.withUnsafeMutableBufferPointer { variables.step(weightGradient: $0.baseAddress!, regularization: beta.map { (Self.lambda, Float($0)) }) }
             if iteration % 16 == 15 { progress(iteration + 1) }
         }
         let hard = variables.hardWeight()
@@ -59,13 +59,10 @@ struct AdaRoundOptimization {
     /// The reconstruction loss of `weights` over every cached sample (in batches, weighted by their sizes).
     func loss(_ weights: [Float]) -> Double {
         var total = 0.0
-        var gradient = [Float](repeating: 0, count: weights.count)
         var start = 0
         while start < problem.samples {
             let batch = Array(start..<min(problem.samples, start + settings.batch))
-            let value = weights.withUnsafeBufferPointer { w in
-                gradient.withUnsafeMutableBufferPointer { problem.gradient(weight: w.baseAddress!, batch: batch, into: $0.baseAddress!, measure: true) ?? 0 }
-            }
+            let value = weights.withUnsafeBufferPointer { problem.gradient(weight: $0.baseAddress!, batch: batch, into: nil, measure: true) ?? 0 }
             total += value * Double(batch.count)
             start += batch.count
         }

@@ -62,13 +62,42 @@ struct AdaRoundVariables {
 
     var count: Int { values.count }
 
-    /// The soft-rounded weight W̃ for the current V.
+    /// The soft-rounded weight W̃ for the current V, split over the worker threads.
     func softWeight(into weight: UnsafeMutablePointer<Float>) {
         let (zeta, gamma) = (Self.zeta, Self.gamma)
-        for index in 0..<values.count {
-            let h = min(max(VectorMath.sigmoid(values[index]) * (zeta - gamma) + gamma, 0), 1)
-            let q = min(max(floors[index] + h, 0), tops[index])
-            weight[index] = (q + offsets[index]) * scales[index]
+        let count = values.count, target = SendablePointer(weight)
+        floors.withUnsafeBufferPointer { floors in
+            scales.withUnsafeBufferPointer { scales in
+                offsets.withUnsafeBufferPointer { offsets in
+                    tops.withUnsafeBufferPointer { tops in
+                        values.withUnsafeBufferPointer { values in
+                            let (f, s, o, t, v) = (SendablePointer(UnsafeMutablePointer(mutating: floors.baseAddress!)),
+                                                   SendablePointer(UnsafeMutablePointer(mutating: scales.baseAddress!)),
+                                                   SendablePointer(UnsafeMutablePointer(mutating: offsets.baseAddress!)),
+                                                   SendablePointer(UnsafeMutablePointer(mutating: tops.baseAddress!)),
+                                                   SendablePointer(UnsafeMutablePointer(mutating: values.baseAddress!)))
+                            Self.forEachBlock(count) { range in
+                                let (f, s, o, t, v, w) = (f.pointer, s.pointer, o.pointer, t.pointer, v.pointer, target.pointer)
+                                for index in range {
+                                    // Ternaries rather than min/max (which order NaNs), so the loop vectorizes.
+                                    let stretched = VectorMath.sigmoid(v[index]) * (zeta - gamma) + gamma
+                                    let h = stretched < 0 ? 0 : (stretched > 1 ? 1 : stretched)
+                                    let q = f[index] + h, top = t[index]
+                                    w[index] = ((q < 0 ? 0 : (q > top ? top : q)) + o[index]) * s[index]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs `body` over 0..<count in fixed blocks split over the worker threads (one thread when small).
+    static func forEachBlock(_ count: Int, _ body: @Sendable (Range<Int>) -> Void) {
+        let block = 16_384
+        Parallel.forEachRange((count + block - 1) / block) { blocks in
+            body((blocks.lowerBound * block)..<min(count, blocks.upperBound * block))
         }
     }
 
@@ -80,10 +109,10 @@ struct AdaRoundVariables {
         }
     }
 
-    /// One Adam step on V from the gradient of the reconstruction loss with respect to W̃ (`weightGradient`), plus the
+    /// One Adam step on V from the gradient of the reconstruction loss with respect to W̃ (`weightGradient`, overwritten), plus the
     /// regulariser λ·Σ(1 − |2h − 1|^β) when `regularization` is given as (λ, β). Split over the worker threads in
     /// fixed blocks, so the result does not depend on the core count.
-    mutating func step(weightGradient: UnsafePointer<Float>, regularization: (lambda: Float, beta: Float)?) {
+    mutating func step(weightGradient: UnsafeMutablePointer<Float>, regularization: (lambda: Float, beta: Float)?) {
         step += 1
         let (beta1, beta2, epsilon): (Float, Float, Float) = (0.9, 0.999, 1e-8)
         let correction1 = 1 - Float(Foundation.pow(Double(beta1), Double(step)))
@@ -93,33 +122,86 @@ struct AdaRoundVariables {
         let (lambda, exponent) = regularization ?? (0, 2)
         let regularize: Float = regularization == nil ? 0 : 1
         let count = values.count
-        let gradients = SendablePointer(UnsafeMutablePointer(mutating: weightGradient))
+        let gradients = SendablePointer(weightGradient)
         let floors = SendablePointer(self.floors.withUnsafeMutableBufferPointer { $0.baseAddress! })
         let scales = SendablePointer(self.scales.withUnsafeMutableBufferPointer { $0.baseAddress! })
         let tops = SendablePointer(self.tops.withUnsafeMutableBufferPointer { $0.baseAddress! })
         let values = SendablePointer(self.values.withUnsafeMutableBufferPointer { $0.baseAddress! })
         let m = SendablePointer(firstMoment.withUnsafeMutableBufferPointer { $0.baseAddress! })
         let v = SendablePointer(secondMoment.withUnsafeMutableBufferPointer { $0.baseAddress! })
-        let block = 16_384
-        Parallel.forEachRange((count + block - 1) / block) { blocks in
-            let (g, f, s, t, x, m, v) = (gradients.pointer, floors.pointer, scales.pointer, tops.pointer, values.pointer, m.pointer, v.pointer)
-            for index in (blocks.lowerBound * block)..<min(count, blocks.upperBound * block) {
-                let sigma = VectorMath.sigmoid(x[index])
-                let stretched = sigma * (zeta - gamma) + gamma
-                let h = min(max(stretched, 0), 1)
-                let dh: Float = stretched >= 0 && stretched <= 1 ? (zeta - gamma) * sigma * (1 - sigma) : 0
-                let q = f[index] + h
-                let passes: Float = q >= 0 && q <= t[index] ? 1 : 0
-                // d/dh of λ(1 − |2h − 1|^β) = −2λβ|2h − 1|^(β−1)·sign(2h − 1), with |2h − 1|^(β−1) as exp((β−1)·log|2h − 1|);
-                // 0 at h = ½ (β ≥ 2 after the warm start).
-                let centered = 2 * h - 1, magnitude = max(abs(centered), 1e-30)
-                let slope = exponent * VectorMath.exp((exponent - 1) * VectorMath.log(magnitude))
-                let regularizerGradient = regularize * -2 * lambda * slope * (centered < 0 ? -1 : 1)
-                let gradient = (g[index] * s[index] * passes + regularizerGradient) * dh
-                m[index] = beta1 * m[index] + (1 - beta1) * gradient
-                v[index] = beta2 * v[index] + (1 - beta2) * gradient * gradient
-                x[index] -= stepSize * m[index] / (v[index].squareRoot() / rootCorrection2 + epsilon)
-            }
+        let constants = AdamConstants(beta1: beta1, beta2: beta2, epsilon: epsilon, stepSize: stepSize, rootCorrection2: rootCorrection2,
+                                      lambda: lambda, exponent: exponent)
+        Self.forEachBlock(count) { range in
+            Self.update(range, gradients.pointer, floors.pointer, scales.pointer, tops.pointer, values.pointer, m.pointer, v.pointer,
+                        constants, regularize: regularize != 0)
+        }
+    }
+
+    struct AdamConstants {
+        var beta1, beta2, epsilon, stepSize, rootCorrection2, lambda, exponent: Float
+    }
+
+    /// The Adam step on V over `range`, in two loops: dL/dV into `g` (in place), then Adam. Each is a function of its
+    /// own over few pointers, with selects rather than min/max/abs/`&&` and the regulariser's branch outside the loop:
+    /// one loop over seven pointers needed more overlap checks than LLVM makes and stayed scalar.
+    @inline(never)
+    static func update(_ range: Range<Int>, _ g: UnsafeMutablePointer<Float>, _ f: UnsafeMutablePointer<Float>, _ s: UnsafeMutablePointer<Float>,
+                       _ t: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+                       _ v: UnsafeMutablePointer<Float>, _ c: AdamConstants, regularize: Bool) {
+        if regularize {
+            regularizedGradient(range, g, f, s, t, x, lambda: c.lambda, exponent: c.exponent)
+        } else {
+            reconstructionGradient(range, g, f, s, t, x)
+        }
+        adam(range, g, x, m, v, c)
+    }
+
+    @inline(never)
+    static func reconstructionGradient(_ range: Range<Int>, _ g: UnsafeMutablePointer<Float>, _ f: UnsafeMutablePointer<Float>,
+                                       _ s: UnsafeMutablePointer<Float>, _ t: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>) {
+        let (zeta, gamma) = (Self.zeta, Self.gamma)
+        for index in range {
+            let sigma = VectorMath.sigmoid(x[index])
+            let stretched = sigma * (zeta - gamma) + gamma
+            let h = stretched < 0 ? 0 : (stretched > 1 ? 1 : stretched)
+            let dh: Float = (stretched >= 0 ? (zeta - gamma) * sigma : 0) * (stretched <= 1 ? 1 - sigma : 0)
+            let q = f[index] + h
+            g[index] = (q >= 0 ? g[index] * s[index] : 0) * (q <= t[index] ? dh : 0)
+        }
+    }
+
+    @inline(never)
+    static func regularizedGradient(_ range: Range<Int>, _ g: UnsafeMutablePointer<Float>, _ f: UnsafeMutablePointer<Float>,
+                                    _ s: UnsafeMutablePointer<Float>, _ t: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>,
+                                    lambda: Float, exponent: Float) {
+        let (zeta, gamma) = (Self.zeta, Self.gamma)
+        for index in range {
+            let sigma = VectorMath.sigmoid(x[index])
+            let stretched = sigma * (zeta - gamma) + gamma
+            let h = stretched < 0 ? 0 : (stretched > 1 ? 1 : stretched)
+            let dh: Float = (stretched >= 0 ? (zeta - gamma) * sigma : 0) * (stretched <= 1 ? 1 - sigma : 0)
+            let q = f[index] + h
+            let passes: Float = (q >= 0 ? 1 : 0) * (q <= t[index] ? 1 : 0)
+            // d/dh of λ(1 − |2h − 1|^β) = −2λβ|2h − 1|^(β−1)·sign(2h − 1), with |2h − 1|^(β−1) as exp((β−1)·log|2h − 1|);
+            // 0 at h = ½ (β ≥ 2 after the warm start).
+            let centered = 2 * h - 1
+            let magnitude = centered < 0 ? -centered : centered
+            let slope = exponent * VectorMath.exp((exponent - 1) * VectorMath.log(magnitude < 1e-30 ? 1e-30 : magnitude))
+            let regularizerGradient = -2 * lambda * slope * (centered < 0 ? -1 : 1)
+            g[index] = (g[index] * s[index] * passes + regularizerGradient) * dh
+        }
+    }
+
+    @inline(never)
+    static func adam(_ range: Range<Int>, _ g: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>,
+                     _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>, _ c: AdamConstants) {
+        let (beta1, beta2, epsilon, stepSize, rootCorrection2) = (c.beta1, c.beta2, c.epsilon, c.stepSize, c.rootCorrection2)
+        for index in range {
+            let gradient = g[index]
+            let first = beta1 * m[index] + (1 - beta1) * gradient, second = beta2 * v[index] + (1 - beta2) * gradient * gradient
+            m[index] = first
+            v[index] = second
+            x[index] -= stepSize * first / (second.squareRoot() / rootCorrection2 + epsilon)
         }
     }
 

@@ -5,7 +5,7 @@
 ///
 /// The gradient is written by hand: with dZ = dL/dz from `ReconstructionActivation`,
 /// - Conv: dW_g += dZ_g · im2col(x_g)ᵀ per sample and group (SGEMM; a 1×1 stride-1 conv reads x as the matrix
-///   itself); a depthwise conv sums dZ[c, p]·x[c, p + k] directly, as GEMM with one row per channel wastes the BLAS;
+///   itself); a depthwise conv takes `DepthwiseWeightGradient`, as GEMM with one row per channel wastes the BLAS;
 /// - Gemm and MatMul: the batch's rows X (B·R × K), Z = X·W, dW = Xᵀ·dZ (or dZᵀ·X for a transposed Gemm weight).
 /// Convolutions split the batch's samples over the worker threads (each sample's forward, residual and gradient stay
 /// in cache, every thread with its own gradient), then add the threads' gradients in a fixed order: the same bits on
@@ -40,9 +40,10 @@ final class LayerReconstruction: @unchecked Sendable {
             outputSize = g.outChannels * g.outHeight * g.outWidth
             weightCount = g.outChannels * g.inChannelsPerGroup * g.kernelHeight * g.kernelWidth
             parts = max(1, min(Parallel.workers, batch))
-            let columns = g.isPointwise || g.isDepthwise ? 0 : g.inChannelsPerGroup * g.kernelHeight * g.kernelWidth * g.outHeight * g.outWidth
-            // Per thread: the output, the im2col matrix, the thread's gradient, and one output row for depthwise sums.
-            scratchSize = outputSize + columns + weightCount + g.outWidth
+            let columns = g.isPointwise ? 0 : g.isDepthwise ? DepthwiseWeightGradient.scratchCount(g)
+                : g.inChannelsPerGroup * g.kernelHeight * g.kernelWidth * g.outHeight * g.outWidth
+            // Per thread: the output, the im2col matrix (a depthwise conv's padded planes), the thread's gradient.
+            scratchSize = outputSize + columns + weightCount
         case .linear(let rows, let inFeatures, let outFeatures, _):
             inputSize = rows * inFeatures
             outputSize = rows * outFeatures
@@ -69,9 +70,9 @@ final class LayerReconstruction: @unchecked Sendable {
         }
     }
 
-    /// Writes dL/dW̃ for the samples `batch` at weight `weight` into `gradient`; returns L when `measure`.
+    /// Writes dL/dW̃ for the samples `batch` at weight `weight` into `gradient` (when given); returns L when `measure`.
     @discardableResult
-    func gradient(weight: UnsafePointer<Float>, batch: [Int], into gradient: UnsafeMutablePointer<Float>, measure: Bool) -> Double? {
+    func gradient(weight: UnsafePointer<Float>, batch: [Int], into gradient: UnsafeMutablePointer<Float>?, measure: Bool) -> Double? {
         switch shape {
         case .convolution(let g): return convolutionGradient(g, weight: weight, batch: batch, into: gradient, measure: measure)
         case .linear(let rows, let inFeatures, let outFeatures, let transposed):
@@ -81,18 +82,18 @@ final class LayerReconstruction: @unchecked Sendable {
     }
 
     private func convolutionGradient(_ g: ConvolutionGeometry, weight: UnsafePointer<Float>, batch: [Int],
-                                     into gradient: UnsafeMutablePointer<Float>, measure: Bool) -> Double? {
+                                     into gradient: UnsafeMutablePointer<Float>?, measure: Bool) -> Double? {
         let plane = g.outHeight * g.outWidth
         let scale = 1 / Float(batch.count * plane)
         let parts = min(self.parts, batch.count)
         var losses = [Double](repeating: 0, count: parts)
         let lossPointer = SendablePointer(losses.withUnsafeMutableBufferPointer { $0.baseAddress! })
         let weights = SendablePointer(UnsafeMutablePointer(mutating: weight))
+        let wantsGradient = gradient != nil
         Parallel.forEachPartSerially(parts) { part in
             let buffer = self.scratch[part]
             let output = buffer, columns = buffer + self.outputSize
-            let columnCount = self.scratchSize - self.outputSize - self.weightCount - g.outWidth
-            let partGradient = columns + columnCount, row = partGradient + self.weightCount
+            let partGradient = columns + (self.scratchSize - self.outputSize - self.weightCount)
             partGradient.update(repeating: 0, count: self.weightCount)
             var loss = 0.0
             for position in (batch.count * part / parts)..<(batch.count * (part + 1) / parts) {
@@ -105,10 +106,13 @@ final class LayerReconstruction: @unchecked Sendable {
                     if measure {
                         loss += self.activation.squaredError(output + channel * plane, target: target + channel * plane, count: plane, channel: channel)
                     }
-                    self.activation.gradient(output + channel * plane, target: target + channel * plane, count: plane, channel: channel, scale: scale)
+                    if wantsGradient {
+                        self.activation.gradient(output + channel * plane, target: target + channel * plane, count: plane, channel: channel, scale: scale)
+                    }
                 }
+                if !wantsGradient { continue }
                 if g.isDepthwise {
-                    DepthwiseGradient.accumulate(g, outputGradient: output, input: input, into: partGradient, row: row)
+                    DepthwiseWeightGradient.accumulate(g, outputGradient: output, input: input, into: partGradient, scratch: columns)
                     continue
                 }
                 let kernelSize = g.inChannelsPerGroup * g.kernelHeight * g.kernelWidth
@@ -124,8 +128,9 @@ final class LayerReconstruction: @unchecked Sendable {
             }
             lossPointer.pointer[part] = loss
         }
+        guard let gradient else { return measure ? losses.reduce(0, +) / Double(batch.count * plane) : nil }
         // The threads' gradients, added in part order.
-        let partGradients = scratch.prefix(parts).map { $0 + outputSize + (scratchSize - outputSize - weightCount - g.outWidth) }
+        let partGradients = scratch.prefix(parts).map { $0 + scratchSize - weightCount }
         gradient.update(from: partGradients[0], count: weightCount)
         for part in 1..<max(1, parts) {
             for index in 0..<weightCount { gradient[index] += partGradients[part][index] }
@@ -134,7 +139,7 @@ final class LayerReconstruction: @unchecked Sendable {
     }
 
     private func linearGradient(rows: Int, inFeatures: Int, outFeatures: Int, transposed: Bool, weight: UnsafePointer<Float>,
-                                batch: [Int], into gradient: UnsafeMutablePointer<Float>, measure: Bool) -> Double? {
+                                batch: [Int], into gradient: UnsafeMutablePointer<Float>?, measure: Bool) -> Double? {
         let allRows = batch.count * rows
         let x = scratch[0], z = x + batch.count * inputSize, t = z + batch.count * outputSize
         for (position, sample) in batch.enumerated() {
@@ -148,6 +153,9 @@ final class LayerReconstruction: @unchecked Sendable {
         }
         let scale = 1 / Float(allRows)
         var loss = 0.0
+        if gradient == nil {
+            return measure ? activation.channelSquaredError(z, target: t, rows: allRows, channels: outFeatures) / Double(allRows) : nil
+        }
         if case .channelBound = activation {
             for row in 0..<allRows {
                 for channel in 0..<outFeatures {
@@ -160,6 +168,7 @@ final class LayerReconstruction: @unchecked Sendable {
             if measure { loss = activation.squaredError(z, target: t, count: allRows * outFeatures, channel: 0) }
             activation.gradient(z, target: t, count: allRows * outFeatures, channel: 0, scale: scale)
         }
+        guard let gradient else { return nil }
         if transposed {
             // W is [out, in]: dW = dZᵀ·X.
             sgemmSplittingColumns(m: outFeatures, n: inFeatures, k: allRows, a: z, lda: outFeatures, transposeA: true,
@@ -177,40 +186,5 @@ extension Optional where Wrapped == [Float] {
     func withOptionalPointer<Result>(_ body: (UnsafePointer<Float>?) -> Result) -> Result {
         guard let array = self else { return body(nil) }
         return array.withUnsafeBufferPointer { body($0.baseAddress) }
-    }
-}
-
-/// dW[c, kh, kw] += Σ_{oh, ow} dZ[c, oh, ow] · x[c, oh·s + kh·d − pad, ow·s + kw·d − pad] for a depthwise conv (one
-/// sample): each output row's products go into a row of partial sums (a loop that vectorizes), summed once per tap.
-enum DepthwiseGradient {
-    static func accumulate(_ g: ConvolutionGeometry, outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>,
-                           into gradient: UnsafeMutablePointer<Float>, row: UnsafeMutablePointer<Float>) {
-        let (outHeight, outWidth) = (g.outHeight, g.outWidth)
-        for channel in 0..<g.outChannels {
-            let dz = outputGradient + channel * outHeight * outWidth, x = input + channel * g.inHeight * g.inWidth
-            for kh in 0..<g.kernelHeight {
-                for kw in 0..<g.kernelWidth {
-                    let offset = kw * g.dilationWidth - g.padLeft
-                    // Output columns whose input column ow·s + offset lies in [0, inWidth).
-                    let first = offset >= 0 ? 0 : min(outWidth, (-offset + g.strideWidth - 1) / g.strideWidth)
-                    let end = g.inWidth - offset <= 0 ? first : max(first, min(outWidth, (g.inWidth - offset + g.strideWidth - 1) / g.strideWidth))
-                    guard end > first else { continue }
-                    row.update(repeating: 0, count: end - first)
-                    for oh in 0..<outHeight {
-                        let ih = oh * g.strideHeight - g.padTop + kh * g.dilationHeight
-                        if ih < 0 || ih >= g.inHeight { continue }
-                        let dzRow = dz + oh * outWidth, xRow = x + ih * g.inWidth + offset
-                        if g.strideWidth == 1 {
-                            for ow in first..<end { row[ow - first] += dzRow[ow] * xRow[ow] }
-                        } else {
-                            for ow in first..<end { row[ow - first] += dzRow[ow] * xRow[ow * g.strideWidth] }
-                        }
-                    }
-                    var sum: Float = 0
-                    for index in 0..<(end - first) { sum += row[index] }
-                    gradient[(channel * g.kernelHeight + kh) * g.kernelWidth + kw] += sum
-                }
-            }
-        }
     }
 }

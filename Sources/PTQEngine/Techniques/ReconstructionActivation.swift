@@ -78,6 +78,30 @@ enum ReconstructionActivation: Sendable, Equatable {
         return sum
     }
 
+    /// dL/dz of a clamp to [low, high] in place: a function of its own, without the enum's switch around it, so LLVM
+    /// vectorizes the loop (inlined into the switch it stayed scalar); selects rather than min/max and `&&`.
+    @inline(never)
+    static func clampGradient(_ z: UnsafeMutablePointer<Float>, target: UnsafePointer<Float>, count: Int, low: Float, high: Float, twice: Float) {
+        for index in 0..<count {
+            let x = z[index]
+            let difference = (x < low ? low : (x > high ? high : x)) - target[index]
+            z[index] = (x > low ? twice : 0) * (x < high ? difference : 0)
+        }
+    }
+
+    /// Σ (f(z) − target)² over rows × channels values laid out channels last.
+    func channelSquaredError(_ z: UnsafePointer<Float>, target: UnsafePointer<Float>, rows: Int, channels: Int) -> Double {
+        var sum = 0.0
+        for row in 0..<rows {
+            for channel in 0..<channels {
+                let offset = row * channels + channel
+                let difference = Double(apply(z[offset], channel: channel) - target[offset])
+                sum += difference * difference
+            }
+        }
+        return sum
+    }
+
     /// Overwrites the pre-activations `z` (one channel's `count` values, channel `channel`) with dL/dz for
     /// L = scale · Σ (f(z) − target)². No sum in the loops, so they vectorize.
     func gradient(_ z: UnsafeMutablePointer<Float>, target: UnsafePointer<Float>, count: Int, channel: Int, scale: Float) {
@@ -93,11 +117,7 @@ enum ReconstructionActivation: Sendable, Equatable {
             default: (low, high) = (0, .infinity)
             }
             // torch's relu and hardtanh pass the gradient strictly inside their bounds.
-            for index in 0..<count {
-                let x = z[index]
-                let difference = min(max(x, low), high) - target[index]
-                z[index] = x > low && x < high ? twice * difference : 0
-            }
+            Self.clampGradient(z, target: target, count: count, low: low, high: high, twice: twice)
         case .sigmoid:
             for index in 0..<count {
                 let y = VectorMath.sigmoid(z[index])

@@ -47,35 +47,6 @@ enum ReconstructionData {
         return (problem, node.inputs[0], target)
     }
 
-    /// Copies tensor `name` of the samples `selected` (sorted, among the first `count` of `source`) into `buffer`, one
-    /// sample after another, running `executor` a batch at a time only as far as the step that produces it.
-    static func collect(_ executor: Executor, tensor name: String, source: SampleSource, count: Int, selected: [Int],
-                        into buffer: UnsafeMutablePointer<Float>, sampleSize: Int, isCancelled: (@Sendable () -> Bool)?) throws {
-        let inputName = executor.graph.dataInputs[0].name
-        var next = 0
-        try Batching.forEachBatch(source, limit: count, batchSize: 32, isCancelled: isCancelled) { range, batch in
-            guard next < selected.count, selected[next] < range.upperBound else { return }
-            var state = try executor.start([inputName: batch])
-            while state.values[name] == nil {
-                guard state.nextStep < executor.stepCount else {
-                    throw PTQError.invalidModel("the model did not produce tensor '\(name)' for AdaRound")
-                }
-                try executor.advance(&state)
-            }
-            let tensor = state.values[name]!
-            guard tensor.kind == .float, tensor.count == range.count * sampleSize else {
-                throw PTQError.shapeMismatch("tensor '\(name)' holds \(tensor.count) values for \(range.count) samples; expected \(sampleSize) per sample")
-            }
-            tensor.floats.withUnsafeBufferPointer { values in
-                while next < selected.count, selected[next] < range.upperBound {
-                    (buffer + next * sampleSize).update(from: values.baseAddress! + (selected[next] - range.lowerBound) * sampleSize,
-                                                        count: sampleSize)
-                    next += 1
-                }
-            }
-        }
-    }
-
     /// `wanted` of the first `count` samples, evenly spaced (all of them when wanted ≥ count): a subset that spans
     /// a folder sorted by class rather than taking its first classes.
     static func evenlySpaced(_ wanted: Int, of count: Int) -> [Int] {

@@ -5,8 +5,9 @@ import Foundation
 /// do not count against the process, and the kernel writes them to disk under pressure), and the file disappears
 /// when it is closed or the process ends.
 final class StateSpill {
-    /// Bytes of states held in memory before the rest go to the file.
-    let memoryBudget: Int
+    /// Bytes of states held in memory before the rest go to the file (a caller sharing one budget among several
+    /// spills lowers it as another grows).
+    var memoryBudget: Int
     private var inMemory: [Int: [Executor.RunState]] = [:]
     /// Bytes of states held in memory.
     private(set) var memoryBytes = 0
@@ -82,6 +83,15 @@ final class StateSpill {
             }
             return Executor.RunState(values: values, nextStep: nextStep)
         }
+    }
+
+    /// Chunk `chunk`'s states, given up: their memory is freed as soon as the caller drops them.
+    func take(_ chunk: Int) throws -> [Executor.RunState] {
+        if let states = inMemory.removeValue(forKey: chunk) {
+            memoryBytes -= states.reduce(0) { $0 + Self.bytes($1) }
+            return states
+        }
+        return try read(chunk)
     }
 
     /// Bytes a run state's tensors take.
