@@ -40,6 +40,7 @@ import PTQEngine
         "load": "load models/mnist_mobilenet_relu.onnx", "data": "data models/evaluation.npy --limit 8",
         "checkpoint": "checkpoint other", "restore": "restore loaded", "undo": "undo",
         "quantize": "quantize --per-channel --samples 8", "apply": "apply relu6-to-relu", "set": "set width 80",
+        "mixed-precision": "mixed-precision --target-drop 5 --candidates W8A8,float --samples 8",
     ]
 
     final class Switch: @unchecked Sendable { var on = false }

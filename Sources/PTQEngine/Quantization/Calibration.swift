@@ -57,12 +57,26 @@ public enum Calibration {
             let ranges = perChannel ? FakeQuantization.channelRanges(weight, axis: layer.outputChannelAxis)
                                     : [FiniteRange.of(weight.floats)]
             encodings[layer.weightName] = ranges.map {
-                Encoding(minimum: $0.0, maximum: $0.1, bitwidth: configuration.weightBits, symmetric: configuration.weightSymmetric,
+                Encoding(minimum: $0.0, maximum: $0.1, bitwidth: configuration.weightBits(of: layer.name), symmetric: configuration.weightSymmetric,
                          strict: configuration.strictSymmetric)
             }
             axes[layer.weightName] = layer.outputChannelAxis
         }
         return (encodings, axes)
+    }
+
+    /// The activation bits of the quantizers at the outputs of layers with their own precision (mixed precision): the
+    /// tensor after the layer's Relu/Clip group when that is quantized, else the layer's output.
+    static func activationBits(_ graph: Graph, _ configuration: QuantizationConfiguration, quantized: Set<String>) -> [String: Int] {
+        guard !configuration.layerPrecisions.isEmpty else { return [:] }
+        var bits: [String: Int] = [:]
+        for layer in WeightLayer.all(in: graph) {
+            guard let precision = configuration.layerPrecisions[layer.name] else { continue }
+            let (_, target) = ReconstructionActivation.following(layer, in: graph)
+            let output = graph.nodes[layer.nodeIndex].outputs[0]
+            if quantized.contains(target) { bits[target] = precision.activationBits } else if quantized.contains(output) { bits[output] = precision.activationBits }
+        }
+        return bits
     }
 
     public static func calibrate(_ graph: Graph, configuration: QuantizationConfiguration, samples: Tensor,
@@ -110,10 +124,11 @@ public enum Calibration {
                                                symmetric: configuration.activationSymmetric)
             }
         }
+        let layerBits = activationBits(graph, configuration, quantized: Set(tensors))
         for name in tensors {
             guard var range = ranges[name] else { continue }
             if range.0 > range.1 { range = (0, 0) }  // nothing finite was seen
-            state.activationEncodings[name] = Encoding(minimum: range.0, maximum: range.1, bitwidth: configuration.activationBits,
+            state.activationEncodings[name] = Encoding(minimum: range.0, maximum: range.1, bitwidth: layerBits[name] ?? configuration.activationBits,
                                                        symmetric: configuration.activationSymmetric, strict: configuration.strictSymmetric)
             state.activationOrder.append(name)
         }

@@ -7,9 +7,9 @@
 /// with a clear error rather than silently rewritten.
 public enum QDQExport {
     public static func graph(_ state: QuantizationState) throws -> Graph {
-        let configuration = state.configuration
         var graph = state.calibratedGraph
-        if configuration.weightBits > 8 || configuration.activationBits > 8 {
+        if state.weightEncodings.values.contains(where: { $0.contains { $0.bitwidth > 8 } })
+            || state.activationEncodings.values.contains(where: { $0.bitwidth > 8 }) {
             throw PTQError.invalidModel("QDQ export of more than 8 bits needs 16-bit QuantizeLinear (opset 21); ptq exports 2 to 8 bits")
         }
         if state.weightEncodings.values.contains(where: { $0.count > 1 }) && graph.opsetVersion < 13 {

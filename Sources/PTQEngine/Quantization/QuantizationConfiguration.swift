@@ -29,6 +29,9 @@ public struct QuantizationConfiguration: Sendable, Equatable {
     public var excludedLayers: [String] = []
     public var quantizeInput = true
     public var samples = 512
+    /// Per-layer bit widths (mixed precision), by layer name: the layer's weight and the activation quantizer at its
+    /// group's output. Layers left in float are in `excludedLayers`.
+    public var layerPrecisions: [String: LayerPrecision] = [:]
 
     public init() {}
 
@@ -36,6 +39,20 @@ public struct QuantizationConfiguration: Sendable, Equatable {
         "W\(weightBits)A\(activationBits), \(perChannel ? "per-channel" : "per-tensor") weights (\(weightSymmetric ? "symmetric" : "asymmetric")), "
             + "\(activationSymmetric ? "symmetric" : "asymmetric") activations, \(scheme)"
             + (strictSymmetric ? ", strict symmetric" : "")
-            + (excludedLayers.isEmpty ? "" : ", excluding \(excludedLayers.joined(separator: ", "))")
+            + (layerPrecisions.isEmpty ? "" : ", mixed precision in \(layerPrecisions.count) layers")
+            + (excludedLayers.isEmpty ? "" : layerPrecisions.isEmpty ? ", excluding \(excludedLayers.joined(separator: ", "))"
+                : ", \(excludedLayers.count) layers in float")
+    }
+
+    /// The weight bits of layer `name`.
+    public func weightBits(of name: String) -> Int { layerPrecisions[name]?.weightBits ?? weightBits }
+}
+
+/// A layer's weight and activation bit widths under mixed precision.
+public struct LayerPrecision: Sendable, Equatable {
+    public var weightBits: Int, activationBits: Int
+    public init(weightBits: Int, activationBits: Int) {
+        self.weightBits = weightBits
+        self.activationBits = activationBits
     }
 }
