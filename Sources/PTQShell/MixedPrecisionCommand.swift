@@ -13,10 +13,11 @@ enum MixedPrecisionCommand {
         AIMET's greedy mixed precision. Cost: sum over weight layers of MACs x weight bits x activation bits (float 32 x \
         32), relative to W8A8 everywhere. Phase 1: top-1 with only layer k quantized at candidate c (everything else \
         FP32), for every layer and every candidate but the most expensive. Phase 2: all layers at the most expensive \
-        candidate; the (layer, candidate) moves, least harmful first, lower one layer each; top-1 along that list is \
-        measured (calibrating each mixed configuration) and a binary search finds the longest prefix within P points. \
+        candidate, measured; then in rounds from the most expensive candidate down, the (layer, candidate) moves, least \
+        harmful first, a group at a time, each kept only if the mixed configuration (calibrated and evaluated) stays \
+        within P points; a rejected group is retried move by move. AIMET binary-searches the list instead. \
         Grids and calibration follow the session's `quantize` options (defaults when off); a layer's activation bits \
-        apply to the quantizer at its output. The choice becomes the session's quantization: `eval`, `export` (per-layer \
+        apply to the quantizer at its output. Layers AdaRound froze keep their encodings and are not searched. The choice becomes the session's quantization: `eval`, `export` (per-layer \
         bit widths in the encodings; QDQ up to 8 bits) and `sensitivity` use it.
         """,
         examples: ["mixed-precision --target-drop 1", "mixed-precision --target-drop 0.5 --candidates W4A8,W8A8,float --samples 512"],

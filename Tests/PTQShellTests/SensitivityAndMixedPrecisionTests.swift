@@ -62,6 +62,10 @@ import PTQShell
         let widths = Set(parameters.values.flatMap { $0.compactMap { $0["bitwidth"] as? Int } })
         #expect(widths.count >= 2, "\(widths)")
         #expect(text.contains("cost (bit-operations, 1 = W8A8 everywhere); o = chosen"))
+        // A second search starts from the user's configuration, not from the first one's choice: the same result.
+        let again = interpreter.runLines(["mixed-precision --target-drop 1 --candidates W4A8,W8A8,W8A16,float"], file: nil, keepGoing: false)
+        #expect(again.succeeded)
+        #expect(interpreter.session.quantizationConfiguration == configuration)
     }
 
     @Test func badCandidatesAreRefused() {

@@ -24,12 +24,13 @@ public enum LayerSensitivity {
         public var samples: Int
     }
 
-    /// The activation tensor quantized at the output of `layer`'s group (the layer's output, or its Relu/Clip/Min's).
+    /// The activation tensor quantized at the output of `layer`: its own output when that carries a quantizer, else
+    /// (grouped with its Relu/Clip/Min) the group's output.
     static func outputQuantizer(_ layer: WeightLayer, _ graph: Graph, _ encodings: [String: Encoding]) -> String? {
-        let (_, target) = ReconstructionActivation.following(layer, in: graph)
-        if encodings[target] != nil { return target }
         let output = graph.nodes[layer.nodeIndex].outputs[0]
-        return encodings[output] != nil ? output : nil
+        if encodings[output] != nil { return output }
+        let (_, target) = ReconstructionActivation.following(layer, in: graph)
+        return encodings[target] != nil ? target : nil
     }
 
     /// `allBut` false skips the second view (its rows then hold the quantized model's metric there).

@@ -66,7 +66,7 @@ public enum Calibration {
     }
 
     /// The activation bits of the quantizers at the outputs of layers with their own precision (mixed precision): the
-    /// tensor after the layer's Relu/Clip group when that is quantized, else the layer's output.
+    /// layer's output when it is quantized, else (a Conv/Gemm grouped with its Relu/Clip) the group's output.
     static func activationBits(_ graph: Graph, _ configuration: QuantizationConfiguration, quantized: Set<String>) -> [String: Int] {
         guard !configuration.layerPrecisions.isEmpty else { return [:] }
         var bits: [String: Int] = [:]
@@ -74,7 +74,8 @@ public enum Calibration {
             guard let precision = configuration.layerPrecisions[layer.name] else { continue }
             let (_, target) = ReconstructionActivation.following(layer, in: graph)
             let output = graph.nodes[layer.nodeIndex].outputs[0]
-            if quantized.contains(target) { bits[target] = precision.activationBits } else if quantized.contains(output) { bits[output] = precision.activationBits }
+            // The layer's own output when it carries a quantizer (it does unless grouped with its activation), else the group's.
+            if quantized.contains(output) { bits[output] = precision.activationBits } else if quantized.contains(target) { bits[target] = precision.activationBits }
         }
         return bits
     }
@@ -110,6 +111,7 @@ public enum Calibration {
             guard watched.contains(name) else { return }
             ranges[name] = FiniteRange.of(tensor.floats, extending: ranges[name])
         }, isCancelled: isCancelled, progress: { done, total in progress?(done, total * passes) })
+        let layerBits = activationBits(graph, configuration, quantized: Set(tensors))
         if passes == 2 {
             var histograms: [String: Histogram] = [:]
             for (name, range) in ranges {
@@ -120,11 +122,10 @@ public enum Calibration {
                 histograms[name]!.add(tensor.floats)
             }, isCancelled: isCancelled, progress: { done, total in progress?(total + done, total * 2) })
             for (name, histogram) in histograms {
-                ranges[name] = histogram.range(for: configuration.scheme, bitwidth: configuration.activationBits,
+                ranges[name] = histogram.range(for: configuration.scheme, bitwidth: layerBits[name] ?? configuration.activationBits,
                                                symmetric: configuration.activationSymmetric)
             }
         }
-        let layerBits = activationBits(graph, configuration, quantized: Set(tensors))
         for name in tensors {
             guard var range = ranges[name] else { continue }
             if range.0 > range.1 { range = (0, 0) }  // nothing finite was seen

@@ -64,7 +64,14 @@ public enum MixedPrecision {
                               progress: (@Sendable (String, Int, Int) -> Void)? = nil) throws -> Result {
         let sorted = candidates.sorted { cost($0) < cost($1) }
         guard let top = sorted.last else { throw PTQError.invalidOption("mixed precision needs at least one candidate") }
-        let layers = WeightLayer.all(in: graph).filter { !base.excludedLayers.contains($0.name) }
+        // A new search starts from the user's configuration, not from an earlier search's choice; layers whose
+        // encodings AdaRound froze keep them (calibration would ignore a new bit width), so they are not searched.
+        var base = base
+        base.excludedLayers.removeAll { base.mixedPrecisionFloat.contains($0) }
+        (base.layerPrecisions, base.mixedPrecisionFloat) = ([:], [])
+        let layers = WeightLayer.all(in: graph).filter {
+            !base.excludedLayers.contains($0.name) && graph.frozenWeightEncodings[$0.weightName] == nil
+        }
         let shapes = try Executor(graph: graph).inferShapes(inputShape: [1] + evaluation.sampleShape)
         let macs = multiplyAccumulates(graph, shapes: shapes)
         let labels = Array(labels.prefix(count))
@@ -99,13 +106,17 @@ public enum MixedPrecision {
         func configuration(_ chosen: [String: Candidate]) -> QuantizationConfiguration {
             var configuration = base
             for name in names {
-                if let precision = chosen[name]! { configuration.layerPrecisions[name] = precision } else { configuration.excludedLayers.append(name) }
+                if let precision = chosen[name]! {
+                    configuration.layerPrecisions[name] = precision
+                } else {
+                    configuration.excludedLayers.append(name)
+                    configuration.mixedPrecisionFloat.append(name)
+                }
             }
             return configuration
         }
         var curve: [Point] = []
         func top1(_ chosen: [String: Candidate]) throws -> Double {
-            if chosen.values.allSatisfy({ $0 == nil }) { return fp32 }
             let state = try Calibration.calibrate(graph, configuration: configuration(chosen), source: calibration, limit: calibrationCount,
                                                   isCancelled: isCancelled)
             let value = try EvaluationRun.top1(try state.simulation(), source: evaluation, labels: labels, isCancelled: isCancelled)
@@ -119,7 +130,8 @@ public enum MixedPrecision {
         // rejected moves in a row: the rest of it is more harmful still.
         let target = fp32 - targetDrop
         var chosen = Dictionary(uniqueKeysWithValues: names.map { ($0, top) })
-        var accepted = fp32, rejectedInARow = 0
+        // The start is measured too: the input's and other ops' quantizers are on even when every layer is in float.
+        var accepted = try top1(chosen), rejectedInARow = 0
         let useful = { (move: (layer: String, candidate: Candidate, top1: Double), current: [String: Candidate]) in
             cost(move.candidate) < cost(current[move.layer]!)
         }

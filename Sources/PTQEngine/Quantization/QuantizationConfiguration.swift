@@ -32,6 +32,9 @@ public struct QuantizationConfiguration: Sendable, Equatable {
     /// Per-layer bit widths (mixed precision), by layer name: the layer's weight and the activation quantizer at its
     /// group's output. Layers left in float are in `excludedLayers`.
     public var layerPrecisions: [String: LayerPrecision] = [:]
+    /// The layers mixed precision left in float (also in `excludedLayers`), so a new search can tell them from the
+    /// user's own exclusions.
+    public var mixedPrecisionFloat: [String] = []
 
     public init() {}
 

@@ -74,7 +74,7 @@ public struct AdaRound: Technique {
         for layer in WeightLayer.all(in: graph).sorted(by: { (order[$0.name] ?? .max, $0.nodeIndex) < (order[$1.name] ?? .max, $1.nodeIndex) }) {
             if encodings[layer.weightName] == nil {
                 report.skipped.append("\(layer.name): excluded from quantization")
-            } else if graph.frozenWeightEncodings[layer.weightName] != nil {
+            } else if let frozen = graph.frozenWeightEncodings[layer.weightName], frozen.weight == graph.initializers[layer.weightName] {
                 report.skipped.append("\(layer.name): already AdaRounded (its encodings are frozen)")
             } else if let reason = ReconstructionData.unsupportedReason(layer, in: graph) {
                 report.skipped.append("\(layer.name): \(reason)")
