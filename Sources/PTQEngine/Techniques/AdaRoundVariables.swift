@@ -156,15 +156,20 @@ struct AdaRoundVariables {
         adam(range, g, x, m, v, c)
     }
 
+    /// h(V) and dh/dV (0 where the clamp holds h at 0 or 1; torch passes the gradient at the bounds themselves).
+    @inline(__always)
+    static func rectified(_ value: Float) -> (h: Float, slope: Float) {
+        let sigma = VectorMath.sigmoid(value)
+        let stretched = sigma * (zeta - gamma) + gamma
+        let h = stretched < 0 ? 0 : (stretched > 1 ? 1 : stretched)
+        return (h, (stretched >= 0 ? (zeta - gamma) * sigma : 0) * (stretched <= 1 ? 1 - sigma : 0))
+    }
+
     @inline(never)
     static func reconstructionGradient(_ range: Range<Int>, _ g: UnsafeMutablePointer<Float>, _ f: UnsafeMutablePointer<Float>,
                                        _ s: UnsafeMutablePointer<Float>, _ t: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>) {
-        let (zeta, gamma) = (Self.zeta, Self.gamma)
         for index in range {
-            let sigma = VectorMath.sigmoid(x[index])
-            let stretched = sigma * (zeta - gamma) + gamma
-            let h = stretched < 0 ? 0 : (stretched > 1 ? 1 : stretched)
-            let dh: Float = (stretched >= 0 ? (zeta - gamma) * sigma : 0) * (stretched <= 1 ? 1 - sigma : 0)
+            let (h, dh) = rectified(x[index])
             let q = f[index] + h
             g[index] = (q >= 0 ? g[index] * s[index] : 0) * (q <= t[index] ? dh : 0)
         }
@@ -174,12 +179,8 @@ struct AdaRoundVariables {
     static func regularizedGradient(_ range: Range<Int>, _ g: UnsafeMutablePointer<Float>, _ f: UnsafeMutablePointer<Float>,
                                     _ s: UnsafeMutablePointer<Float>, _ t: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>,
                                     lambda: Float, exponent: Float) {
-        let (zeta, gamma) = (Self.zeta, Self.gamma)
         for index in range {
-            let sigma = VectorMath.sigmoid(x[index])
-            let stretched = sigma * (zeta - gamma) + gamma
-            let h = stretched < 0 ? 0 : (stretched > 1 ? 1 : stretched)
-            let dh: Float = (stretched >= 0 ? (zeta - gamma) * sigma : 0) * (stretched <= 1 ? 1 - sigma : 0)
+            let (h, dh) = rectified(x[index])
             let q = f[index] + h
             let passes: Float = (q >= 0 ? 1 : 0) * (q <= t[index] ? 1 : 0)
             // d/dh of λ(1 − |2h − 1|^β) = −2λβ|2h − 1|^(β−1)·sign(2h − 1), with |2h − 1|^(β−1) as exp((β−1)·log|2h − 1|);
