@@ -87,7 +87,7 @@ import Testing
             soft.withUnsafeMutableBufferPointer { variables.softWeight(into: $0.baseAddress!) }
             let hard = variables.hardWeight()
             var nearest = weight
-            if encodings.count == 1 { FakeQuantization.apply(&nearest, encodings[0]) } else { FakeQuantization.apply(&nearest, perChannel: encodings, axis: 0) }
+            FakeQuantization.apply(&nearest, encodings, axis: 0)
             for index in 0..<24 {
                 let encoding = encodings.count == 1 ? encodings[0] : encodings[index / 8]
                 let clamped = min(max(weight.floats[index], encoding.minimum), encoding.maximum)

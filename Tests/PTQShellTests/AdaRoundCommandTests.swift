@@ -8,14 +8,7 @@ import PTQShell
 @Suite struct AdaRoundCommandTests {
     final class Box { var text = "" }
 
-    func session(_ lines: [String]) -> (Interpreter, String) {
-        let box = Box()
-        let interpreter = Interpreter(session: Session(baseDirectory: BundledModelTests.root.path), write: { box.text += $0 },
-                                      writeError: { box.text += $0 })
-        let result = interpreter.runLines(lines, file: nil, keepGoing: false)
-        #expect(result.succeeded, "\(box.text)")
-        return (interpreter, box.text)
-    }
+    func session(_ lines: [String]) -> (Interpreter, String) { runShell(lines) }
 
     static let setup = [
         "load models/mnist_mobilenet.onnx",

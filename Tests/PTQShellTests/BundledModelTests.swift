@@ -8,15 +8,7 @@ import PTQShell
 @Suite struct BundledModelTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    final class Box { var text = "" }
-
-    func session(_ lines: [String]) -> (Interpreter, String) {
-        let box = Box()
-        let interpreter = Interpreter(session: Session(baseDirectory: Self.root.path), write: { box.text += $0 }, writeError: { box.text += $0 })
-        let result = interpreter.runLines(lines, file: nil, keepGoing: false)
-        #expect(result.succeeded, "\(box.text)")
-        return (interpreter, box.text)
-    }
+    func session(_ lines: [String]) -> (Interpreter, String) { runShell(lines) }
 
     static let setup = [
         "load models/mnist_mobilenet_skewed.onnx",

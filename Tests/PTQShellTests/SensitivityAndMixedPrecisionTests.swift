@@ -6,16 +6,7 @@ import PTQShell
 /// `sensitivity` and `mixed-precision` on the bundled skewed model, checked against the commands that compute the same
 /// figures the long way (`eval`, `quantize --exclude`).
 @Suite struct SensitivityAndMixedPrecisionTests {
-    final class Box { var text = "" }
-
-    func session(_ lines: [String], succeeds: Bool = true) -> (Interpreter, String) {
-        let box = Box()
-        let interpreter = Interpreter(session: Session(baseDirectory: BundledModelTests.root.path), write: { box.text += $0 },
-                                      writeError: { box.text += $0 })
-        let result = interpreter.runLines(lines, file: nil, keepGoing: false)
-        #expect(result.succeeded == succeeds, "\(box.text)")
-        return (interpreter, box.text)
-    }
+    func session(_ lines: [String], succeeds: Bool = true) -> (Interpreter, String) { runShell(lines, succeeds: succeeds) }
 
     static let setup = [
         "load models/mnist_mobilenet_skewed.onnx",

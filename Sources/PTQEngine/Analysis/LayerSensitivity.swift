@@ -24,15 +24,6 @@ public enum LayerSensitivity {
         public var samples: Int
     }
 
-    /// The activation tensor quantized at the output of `layer`: its own output when that carries a quantizer, else
-    /// (grouped with its Relu/Clip/Min) the group's output.
-    static func outputQuantizer(_ layer: WeightLayer, _ graph: Graph, _ encodings: [String: Encoding]) -> String? {
-        let output = graph.nodes[layer.nodeIndex].outputs[0]
-        if encodings[output] != nil { return output }
-        let (_, target) = ReconstructionActivation.following(layer, in: graph)
-        return encodings[target] != nil ? target : nil
-    }
-
     /// `allBut` false skips the second view (its rows then hold the quantized model's metric there).
     public static func analyze(_ state: QuantizationState, source: SampleSource, labels: [Int]?, count: Int, allBut wantsAllBut: Bool = true,
                                isCancelled: (@Sendable () -> Bool)? = nil,
@@ -48,7 +39,7 @@ public enum LayerSensitivity {
         for layer in layers.sorted(by: { (stepOf[$0.name] ?? .max) < (stepOf[$1.name] ?? .max) }) {
             guard let step = stepOf[layer.name] else { continue }
             measured.append(layer)
-            let quantizer = outputQuantizer(layer, graph, state.activationEncodings)
+            let quantizer = QuantizerPlacement.outputQuantizer(of: layer, graph, isQuantized: { state.activationEncodings[$0] != nil })
             var only = graph
             only.initializers[layer.weightName] = quantizedGraph.initializers[layer.weightName]
             onlyExecutors.append(try Executor(graph: only, activationEncodings: quantizer.map { [$0: state.activationEncodings[$0]!] } ?? [:]))

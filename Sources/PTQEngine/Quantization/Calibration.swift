@@ -12,17 +12,7 @@ public struct QuantizationState: Sendable, Equatable {
 
     /// The graph with every quantized weight replaced by its quantize-dequantized values.
     public func quantizedGraph() -> Graph {
-        var graph = calibratedGraph
-        for (name, encodings) in weightEncodings {
-            guard var weight = graph.initializers[name] else { continue }
-            if encodings.count == 1 {
-                FakeQuantization.apply(&weight, encodings[0])
-            } else {
-                FakeQuantization.apply(&weight, perChannel: encodings, axis: weightAxes[name]!)
-            }
-            graph.initializers[name] = weight
-        }
-        return graph
+        FakeQuantization.quantizingWeights(calibratedGraph, weightEncodings, axes: weightAxes)
     }
 
     /// An executor of the simulated model: quantized weights, and activations fake-quantized as
@@ -65,17 +55,15 @@ public enum Calibration {
         return (encodings, axes)
     }
 
-    /// The activation bits of the quantizers at the outputs of layers with their own precision (mixed precision): the
-    /// layer's output when it is quantized, else (a Conv/Gemm grouped with its Relu/Clip) the group's output.
+    /// The activation bits of the quantizers at the outputs of layers with their own precision (mixed precision).
     static func activationBits(_ graph: Graph, _ configuration: QuantizationConfiguration, quantized: Set<String>) -> [String: Int] {
         guard !configuration.layerPrecisions.isEmpty else { return [:] }
         var bits: [String: Int] = [:]
         for layer in WeightLayer.all(in: graph) {
             guard let precision = configuration.layerPrecisions[layer.name] else { continue }
-            let (_, target) = ReconstructionActivation.following(layer, in: graph)
-            let output = graph.nodes[layer.nodeIndex].outputs[0]
-            // The layer's own output when it carries a quantizer (it does unless grouped with its activation), else the group's.
-            if quantized.contains(output) { bits[output] = precision.activationBits } else if quantized.contains(target) { bits[target] = precision.activationBits }
+            if let tensor = QuantizerPlacement.outputQuantizer(of: layer, graph, isQuantized: quantized.contains) {
+                bits[tensor] = precision.activationBits
+            }
         }
         return bits
     }

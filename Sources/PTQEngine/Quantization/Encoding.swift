@@ -89,6 +89,22 @@ public enum FakeQuantization {
         }
     }
 
+    /// Quantize-dequantize with one encoding, or one per slice of `axis` (a weight's encodings as calibration makes them).
+    public static func apply(_ tensor: inout Tensor, _ encodings: [Encoding], axis: Int) {
+        if encodings.count == 1 { apply(&tensor, encodings[0]) } else { apply(&tensor, perChannel: encodings, axis: axis) }
+    }
+
+    /// `graph` with every weight in `encodings` replaced by its quantize-dequantized values.
+    public static func quantizingWeights(_ graph: Graph, _ encodings: [String: [Encoding]], axes: [String: Int]) -> Graph {
+        var result = graph
+        for (name, list) in encodings {
+            guard var weight = result.initializers[name] else { continue }
+            apply(&weight, list, axis: axes[name] ?? 0)
+            result.initializers[name] = weight
+        }
+        return result
+    }
+
     public static func apply(_ tensor: inout Tensor, perChannel encodings: [Encoding], axis: Int) {
         let layout = tensor
         tensor.floats.withUnsafeMutableBufferPointer { buffer in

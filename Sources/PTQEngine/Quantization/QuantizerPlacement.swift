@@ -13,6 +13,15 @@ public enum QuantizerPlacement {
     ]
     static let unquantizedOps: Set<String> = ["Cast", "Dropout", "Expand", "Squeeze", "Pad", "ReduceMean", "Gather", "Constant", "Shape"]
 
+    /// The activation quantizer at `layer`'s output: its own output when that is quantized (it is unless grouped with
+    /// its activation), else the group's output (after the Relu/Clip, or the Min of a kept ReLU6).
+    static func outputQuantizer(of layer: WeightLayer, _ graph: Graph, isQuantized: (String) -> Bool) -> String? {
+        let output = graph.nodes[layer.nodeIndex].outputs[0]
+        if isQuantized(output) { return output }
+        let (_, target) = ReconstructionActivation.following(layer, in: graph)
+        return isQuantized(target) ? target : nil
+    }
+
     public static func activationTensors(_ graph: Graph, integerTensors: Set<String>, excludedLayers: Set<String> = [],
                                          quantizeInput: Bool = true) -> [String] {
         var result: [String] = quantizeInput ? graph.dataInputs.map(\.name) : []

@@ -82,22 +82,17 @@ public struct AdaRound: Technique {
                 layers.append(layer)
             }
         }
+        // Inputs come from the model as it is now: earlier layers AdaRounded (their weights already on the grid), the
+        // rest quantized to nearest.
+        var simulatedGraph = FakeQuantization.quantizingWeights(graph, encodings, axes: axes)
         let frontier = try ReconstructionFrontier(reference: reference, source: source, count: count, memoryBudget: Self.stateMemory,
                                                   isCancelled: options.isCancelled)
         for (position, layer) in layers.enumerated() {
             let weightName = layer.weightName
             let weight = graph.initializers[weightName]!
-            // Inputs come from the model as it is now: earlier layers AdaRounded, the rest quantized to nearest.
-            var simulatedGraph = graph
-            for (name, list) in encodings {
-                guard var tensor = simulatedGraph.initializers[name] else { continue }
-                if list.count == 1 { FakeQuantization.apply(&tensor, list[0]) } else { FakeQuantization.apply(&tensor, perChannel: list, axis: axes[name]!) }
-                simulatedGraph.initializers[name] = tensor
-            }
             let label = "adaround — layer \(position + 1) of \(layers.count), \(layer.name)"
             options.progress?(label, position * (settings.iterations + 1), layers.count * (settings.iterations + 1))
-            let probe = try ReconstructionData.problem(layer, in: graph, shapes: shapes, samples: 0, batch: settings.batch)
-            let bytesPerSample = (probe.0.inputSize + probe.0.outputSize) * 4
+            let bytesPerSample = try ReconstructionData.sampleSizes(layer, in: graph, shapes: shapes).reduce(0, +) * 4
             let fitting = max(1, min(count, settings.cacheBytes / max(1, bytesPerSample)))
             let selected = ReconstructionData.evenlySpaced(fitting, of: count)
             let (problem, inputName, targetName) = try ReconstructionData.problem(layer, in: graph, shapes: shapes, samples: selected.count,
@@ -111,6 +106,7 @@ public struct AdaRound: Technique {
             }
             let rounded = Tensor(shape: weight.shape, floats: result.weight)
             graph.initializers[weightName] = rounded
+            simulatedGraph.initializers[weightName] = rounded
             graph.frozenWeightEncodings[weightName] = FrozenWeightEncoding(encodings: encodings[weightName]!, axis: axes[weightName]!,
                                                                            technique: name, weight: rounded)
             let subset = selected.count < count ? ", \(selected.count) of \(count) samples cached (memory bound)" : ""

@@ -35,7 +35,7 @@ struct AdaRoundOptimization {
     func run(isCancelled: (@Sendable () -> Bool)?, progress: (Int) -> Void) throws -> Result {
         var variables = self.variables
         var nearest = weight
-        if encodings.count == 1 { FakeQuantization.apply(&nearest, encodings[0]) } else { FakeQuantization.apply(&nearest, perChannel: encodings, axis: axis) }
+        FakeQuantization.apply(&nearest, encodings, axis: axis)
         let nearestLoss = loss(nearest.floats)
         var soft = [Float](repeating: 0, count: weight.count), gradient = soft
         var random = SeededRandom(seed: seed)

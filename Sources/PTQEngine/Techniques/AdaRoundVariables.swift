@@ -206,16 +206,6 @@ struct AdaRoundVariables {
         }
     }
 
-    /// The regulariser's value λ·Σ(1 − |2h(V) − 1|^β), in Double (for reports and tests, not the optimization).
-    func regularizer(lambda: Double, beta: Double) -> Double {
-        var sum = 0.0
-        for value in values {
-            let h = Double(min(max(VectorMath.sigmoid(value) * (Self.zeta - Self.gamma) + Self.gamma, 0), 1))
-            sum += 1 - Foundation.pow(abs(2 * h - 1), beta)
-        }
-        return lambda * sum
-    }
-
     /// β of the rounding regulariser at `iteration` of `iterations`: cosine-annealed from `start` to `end` after the warm
     /// start (AIMET's compute_beta); nil during the warm start, when the regulariser is off.
     static func beta(iteration: Int, iterations: Int, warmStart: Double, start: Double = 20, end: Double = 2) -> Double? {

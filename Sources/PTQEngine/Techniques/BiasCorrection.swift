@@ -51,12 +51,7 @@ public struct BiasCorrection: Technique {
         report.notes.append("mode \(mode); weights \(options.configuration == nil ? "quantized with the defaults (quantization is off)" : "quantized as configured"): \(configuration.summary)")
         var graph = input
         let (encodings, axes) = Calibration.weightEncodings(graph, configuration)
-        var quantizedGraph = graph
-        for (name, list) in encodings {
-            var weight = graph.initializers[name]!
-            if list.count == 1 { FakeQuantization.apply(&weight, list[0]) } else { FakeQuantization.apply(&weight, perChannel: list, axis: axes[name]!) }
-            quantizedGraph.initializers[name] = weight
-        }
+        let quantizedGraph = FakeQuantization.quantizingWeights(graph, encodings, axes: axes)
         let quantizedLayers = WeightLayer.all(in: graph).filter { encodings[$0.weightName] != nil }
         let layers = quantizedLayers.filter { LayerBias.canCarry($0, in: graph) }
         for layer in quantizedLayers where !LayerBias.canCarry(layer, in: graph) {

@@ -63,13 +63,6 @@ final class LayerReconstruction: @unchecked Sendable {
         scratch.forEach { $0.deallocate() }
     }
 
-    var outputChannels: Int {
-        switch shape {
-        case .convolution(let g): return g.outChannels
-        case .linear(_, _, let outFeatures, _): return outFeatures
-        }
-    }
-
     /// Writes dL/dW̃ for the samples `batch` at weight `weight` into `gradient` (when given); returns L when `measure`.
     @discardableResult
     func gradient(weight: UnsafePointer<Float>, batch: [Int], into gradient: UnsafeMutablePointer<Float>?, measure: Bool) -> Double? {

@@ -18,6 +18,16 @@ enum ReconstructionData {
         }
     }
 
+    /// Floats of one sample's input and target for `layer`, from the per-sample shapes `shapes` (batch 1).
+    static func sampleSizes(_ layer: WeightLayer, in graph: Graph, shapes: [String: [Int]]) throws -> [Int] {
+        let node = graph.nodes[layer.nodeIndex]
+        let (_, target) = ReconstructionActivation.following(layer, in: graph)
+        guard let inputShape = shapes[node.inputs[0]], let outputShape = shapes[target] else {
+            throw PTQError.execution(node: node.name, op: node.opType, problem: "its input or output was not produced when the model ran")
+        }
+        return [inputShape.reduce(1, *), outputShape.reduce(1, *)]
+    }
+
     /// The problem for `layer` with per-sample shapes from `shapes` (batch 1), room for `samples` cached samples.
     static func problem(_ layer: WeightLayer, in graph: Graph, shapes: [String: [Int]], samples: Int, batch: Int) throws -> (LayerReconstruction, input: String, target: String) {
         let node = graph.nodes[layer.nodeIndex]
