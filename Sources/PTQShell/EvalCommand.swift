@@ -71,6 +71,8 @@ enum EvalCommand {
         let metrics = Metrics.values(top1: top1, top5: top5, fp32Top1: fp32Top1, fp32Top5: fp32Top5,
                                      sqnr: errors?.sqnr, mse: errors?.mse, samples: count)
         session.lastMetrics = Dictionary(uniqueKeysWithValues: metrics)
+        session.evaluations.append(ReportCommands.record(session, graph: graph, configuration: simulation?.configuration,
+                                                         reference: referenceName, metrics: session.lastMetrics))
         output.write(render(metrics, samples: count, reference: referenceName, current: currentName))
         if let path = arguments["--json"] {
             let object = metrics.reduce(into: [String: Any]()) { $0[$1.0] = $1.1 ?? NSNull() }

@@ -126,12 +126,20 @@ enum RangesCommand {
                 return [name, Format.number(encoding.minimum), Format.number(encoding.maximum),
                         Format.number(encoding.scale), "\(encoding.offset)"]
             }
-            output.write(Table.render(headers: ["tensor", "min", "max", "scale", "offset"], rows: rows, rightAligned: [1, 2, 3, 4]))
+            let intervals = names.map { name -> NamedInterval in
+                let encoding = state.activationEncodings[name]!
+                return NamedInterval(name: name, minimum: Double(encoding.minimum), maximum: Double(encoding.maximum),
+                                     detail: "scale \(Format.number(encoding.scale)), offset \(encoding.offset)")
+            }
+            output.chart(Table.render(headers: ["tensor", "min", "max", "scale", "offset"], rows: rows, rightAligned: [1, 2, 3, 4]),
+                         .intervals(intervals))
             return
         }
         let layers = WeightLayer.all(in: graph)
         if arguments.has("--all") || arguments.positional(0) == nil {
-            output.write(RangeChart.summary(layers.map { ($0.name, RangeStatistics(layer: $0, graph: graph)) }, width: width))
+            let statistics = layers.map { ($0.name, RangeStatistics(layer: $0, graph: graph)) }
+            output.chart(RangeChart.summary(statistics, width: width),
+                         .spreads(statistics.map { LayerSpread(layer: $0.0, spread: $0.1.spread, outliers: $0.1.outlierCount, dead: $0.1.deadCount) }))
             return
         }
         let name = arguments.positionals[0]
@@ -148,7 +156,8 @@ enum RangesCommand {
             }
             versus = RangeStatistics(layer: otherLayer, graph: other)
         }
-        output.write(RangeChart.render(RangeStatistics(layer: layer, graph: graph), versus: versus,
-                                       versusName: arguments["--vs"], width: width, sort: arguments.has("--sort")))
+        let current = RangeStatistics(layer: layer, graph: graph)
+        output.chart(RangeChart.render(current, versus: versus, versusName: arguments["--vs"], width: width, sort: arguments.has("--sort")),
+                     .channelRanges(ChannelRangesFigure(current: current, versus: versus, versusName: arguments["--vs"], sorted: arguments.has("--sort"))))
     }
 }

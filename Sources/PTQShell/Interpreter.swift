@@ -10,6 +10,8 @@ public struct Cell: Sendable {
     public var output: String
     public var succeeded: Bool
     public var isMeta: Bool
+    /// The charts in `output`, with the numbers they show.
+    public var figures: [PlacedFigure] = []
 }
 
 public enum Outcome: Sendable, Equatable { case success, failure, quit }
@@ -79,8 +81,9 @@ public final class Interpreter {
                     }
                 }
                 try spec.handler(&copy, arguments, &output)
-                if spec.changesState, spec.recordsUndo, let before, copy.graph != before, copy.undoStack.last != before {
-                    copy.pushUndo(before)
+                if spec.changesState, copy.graph != before {
+                    copy.stateOrigin = "[\(nextCellNumber)] \(trimmed)"
+                    if spec.recordsUndo, let before, copy.undoStack.last != before { copy.pushUndo(before) }
                 }
                 session = copy
             }
@@ -97,7 +100,7 @@ public final class Interpreter {
         }
         if depth == 0 {
             session.cells.append(Cell(number: cells.count + 1, text: trimmed, words: words, output: output.text,
-                              succeeded: outcome == .success, isMeta: isMeta))
+                              succeeded: outcome == .success, isMeta: isMeta, figures: output.figures))
         }
         return outcome
     }

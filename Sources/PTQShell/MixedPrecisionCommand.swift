@@ -52,9 +52,10 @@ enum MixedPrecisionCommand {
         }
         output.line(counts.joined(separator: ", "))
         let chosen = result.curve.firstIndex { abs($0.cost - result.cost) < 1e-12 && $0.top1 == result.top1 }
-        output.write(CurvePlot.render(result.curve.map { (x: $0.cost, y: $0.top1 * 100) }, highlight: chosen,
+        output.chart(CurvePlot.render(result.curve.map { (x: $0.cost, y: $0.top1 * 100) }, highlight: chosen,
                                       xLabel: "cost (bit-operations, 1 = W8A8 everywhere); o = chosen", yLabel: "top-1 %",
-                                      format: { Format.fixed($0, 2) }))
+                                      format: { Format.fixed($0, 2) }),
+                     .accuracyVersusCost(AccuracyVersusCostFigure(points: result.curve, chosen: chosen, fp32: result.fp32, targetDrop: drop / 100)))
         var configuration = result.configuration
         configuration.samples = base.samples
         let state = try QuantizeCommands.calibrate(graph, configuration, calibration, session)

@@ -3,7 +3,7 @@ import PTQEngine
 
 /// help, history, save, transcript: commands about the session itself.
 enum NotebookCommands {
-    static let all: [CommandSpec] = [help, history, save, transcript]
+    static let all: [CommandSpec] = [help, history, save, transcript, ReportCommands.report]
 
     static let help = CommandSpec(
         name: "help", arguments: [ArgumentSpec("COMMAND", optional: true, completion: .command)],
@@ -109,12 +109,17 @@ public enum Transcript {
     public static func markdown(session: Session) -> String {
         var text = "# ptq session\n\n"
         text += "- model: \(session.modelPath.map { ($0 as NSString).lastPathComponent } ?? "none")\n"
-        let dataNames = [session.calibrationData, session.evaluationData].compactMap { $0 }.map { ($0.path as NSString).lastPathComponent }
-        text += "- data: \(dataNames.isEmpty ? "none" : Array(Set(dataNames)).sorted().joined(separator: ", "))\n"
+        text += "- data: \(dataNames(session))\n"
         for cell in session.cells where !(cell.words.first == "transcript") {
             text += "\n## [\(cell.number)] `\(cell.text)`\n\n"
             if !cell.output.isEmpty { text += "```\n\(cell.output)```\n" }
         }
         return text
+    }
+
+    /// The attached data files' names, sorted, or "none".
+    static func dataNames(_ session: Session) -> String {
+        let names = [session.calibrationData, session.evaluationData].compactMap { $0 }.map { ($0.path as NSString).lastPathComponent }
+        return names.isEmpty ? "none" : Array(Set(names)).sorted().joined(separator: ", ")
     }
 }

@@ -3,7 +3,7 @@ import PTQEngine
 
 /// quantize, eval, sqnr, expect.
 enum QuantizeCommands {
-    static let all: [CommandSpec] = [quantize, EvalCommand.eval, EvaluateCommands.sqnr, SensitivityCommand.spec, MixedPrecisionCommand.spec, EvalCommand.expect]
+    static let all: [CommandSpec] = [quantize, EvalCommand.eval, ReportCommands.evals, EvaluateCommands.sqnr, SensitivityCommand.spec, MixedPrecisionCommand.spec, EvalCommand.expect]
 
     static let quantize = CommandSpec(
         name: "quantize", arguments: [ArgumentSpec("off", optional: true)],

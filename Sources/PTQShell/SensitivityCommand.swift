@@ -33,8 +33,9 @@ enum SensitivityCommand {
         let result = try LayerSensitivity.analyze(simulation, source: data.source, labels: labels, count: count,
                                                   isCancelled: session.isCancelled,
                                                   progress: session.progress("sensitivity: each layer alone and all but it"))
-        output.write(render(result, configuration: simulation.configuration.summary, sorted: arguments.has("--sort"),
-                            purpose: session.evaluationData == nil ? "calibration" : "evaluation"))
+        output.chart(render(result, configuration: simulation.configuration.summary, sorted: arguments.has("--sort"),
+                            purpose: session.evaluationData == nil ? "calibration" : "evaluation"),
+                     .sensitivity(result, sorted: arguments.has("--sort")))
         if let path = arguments["--json"] {
             let object: [String: Any] = [
                 "metric": result.metric, "samples": result.samples, "fp32": result.fp32, "quantized": result.quantized,
@@ -53,10 +54,16 @@ enum SensitivityCommand {
         result.metric == "top1" ? result.fp32 - row.only : pow(10, -row.only / 10)
     }
 
-    static func render(_ result: LayerSensitivity.Result, configuration: String, sorted: Bool, purpose: String) -> String {
-        let rows = sorted ? result.rows.enumerated().sorted {
+    /// Graph order, or the most harmful layer alone first (ties in graph order).
+    static func ordered(_ result: LayerSensitivity.Result, sorted: Bool) -> [LayerSensitivity.Row] {
+        guard sorted else { return result.rows }
+        return result.rows.enumerated().sorted {
             (-loss($0.element, result), $0.offset) < (-loss($1.element, result), $1.offset)
-        }.map(\.element) : result.rows
+        }.map(\.element)
+    }
+
+    static func render(_ result: LayerSensitivity.Result, configuration: String, sorted: Bool, purpose: String) -> String {
+        let rows = ordered(result, sorted: sorted)
         let losses = rows.map { max(0, loss($0, result)) }, gains = rows.map { max(0, $0.allBut - result.quantized) }
         let (largestLoss, largestGain) = (losses.max() ?? 0, gains.max() ?? 0)
         func bar(_ amount: Double, _ largest: Double) -> String {

@@ -37,6 +37,10 @@ public struct Session: Sendable {
     /// Folder that relative paths are resolved against (the script's folder inside `run`).
     public var baseDirectory: String
     public var lastMetrics: [String: Double?] = [:]
+    /// Every `eval` of the session, in order (`evals`, the report's accuracy ladder).
+    public var evaluations: [EvaluationRecord] = []
+    /// The cell whose command last changed the model ("[7] apply cle"), naming states that are no checkpoint.
+    public var stateOrigin: String?
     /// The quantization configuration when simulation is on, and its calibration (nil until calibrated).
     public var quantizationConfiguration: QuantizationConfiguration?
     public var quantization: QuantizationState?
@@ -100,10 +104,18 @@ public struct Session: Sendable {
     }
 }
 
-/// Text a command prints, collected so the interpreter can both show it and keep it in the cell.
+/// Text a command prints, collected so the interpreter can both show it and keep it in the cell; charts also
+/// keep the numbers they were drawn from (`report` draws them as plots).
 public struct Output: Sendable {
     public private(set) var text = ""
+    public private(set) var figures: [PlacedFigure] = []
     public init() {}
     public mutating func line(_ value: String = "") { text += value + "\n" }
     public mutating func write(_ value: String) { text += value }
+    /// A chart: `ascii` is what the terminal shows, `figure` what the report draws in its place.
+    public mutating func chart(_ ascii: String, _ figure: Figure) {
+        let start = text.utf8.count
+        text += ascii
+        figures.append(PlacedFigure(figure: figure, textRange: start..<text.utf8.count))
+    }
 }

@@ -6,7 +6,7 @@ import PTQShell
 let version = "ptq 0.1.0"
 let usage = """
 usage: ptq                                  interactive shell (reads a script from stdin when it is not a terminal)
-       ptq run FILE.ptq [--keep-going] [--transcript OUT.md [--force]] [--echo]
+       ptq run FILE.ptq [--keep-going] [--transcript OUT.md] [--report OUT.html] [--force] [--echo]
        ptq -c 'CMD; CMD; ...' [--keep-going] [--echo]
        ptq --help | --version | --reference
 options: --width N   output width (default: the terminal's, else 100)
@@ -87,7 +87,7 @@ case "-c":
     exit(result.succeeded ? 0 : 1)
 case "run":
     var keepGoing = false, echo = false, force = false
-    var transcriptPath: String?
+    var transcriptPath: String?, reportPath: String?
     var scriptPath: String?
     var index = 1
     while index < arguments.count {
@@ -99,6 +99,10 @@ case "run":
             guard index + 1 < arguments.count else { usageError("--transcript needs a file") }
             transcriptPath = arguments[index + 1]
             index += 1
+        case "--report":
+            guard index + 1 < arguments.count else { usageError("--report needs a file (OUT.html)") }
+            reportPath = arguments[index + 1]
+            index += 1
         default:
             if arguments[index].hasPrefix("-") || scriptPath != nil { usageError("unexpected argument '\(arguments[index])'") }
             scriptPath = arguments[index]
@@ -106,8 +110,8 @@ case "run":
         index += 1
     }
     guard let scriptPath else { usageError("run needs a script file") }
-    if let transcriptPath, !force, FileManager.default.fileExists(atPath: transcriptPath) {
-        writeErr("ptq: \(transcriptPath) exists; add --force to overwrite it\n")
+    for path in [transcriptPath, reportPath].compactMap({ $0 }) where !force && FileManager.default.fileExists(atPath: path) {
+        writeErr("ptq: \(path) exists; add --force to overwrite it\n")
         exit(2)
     }
     guard let text = try? String(contentsOfFile: scriptPath, encoding: .utf8) else {
@@ -127,6 +131,14 @@ case "run":
             try writeAtomicallyForCLI(data, to: transcriptPath)
         } catch {
             writeErr("ptq: cannot write transcript \(transcriptPath): \(error)\n")
+            exit(1)
+        }
+    }
+    if let reportPath {
+        do {
+            try writeAtomicallyForCLI(Data(HTMLReport.page(session: interpreter.session).utf8), to: reportPath)
+        } catch {
+            writeErr("ptq: cannot write report \(reportPath): \(error)\n")
             exit(1)
         }
     }

@@ -17,7 +17,8 @@ enum CurvePlot {
         var lines = ["\(yLabel)"]
         for (row, cells) in grid.enumerated() {
             let tick = row == 0 ? top : (row == height - 1 ? bottom : "")
-            lines.append(tick.leftPadding(to: margin) + " |" + String(cells).trimmed())
+            // Trailing blanks only: leading ones place the points.
+            lines.append(RangeChart.trimmingTrailing(tick.leftPadding(to: margin) + " |" + String(cells)))
         }
         lines.append(String(repeating: " ", count: margin) + " +" + String(repeating: "-", count: width))
         let left = Format.fixed(minX, 2), right = Format.fixed(maxX, 2)
