@@ -5,7 +5,7 @@ import PTQShell
 /// only, so every file a case writes stays inside its own folder.
 enum ScriptGenerator {
     static let words = ["model.onnx", "x.npy", "labels.npy", "data.npz", "out.onnx", "out.npy", "self.ptq",
-                        "missing.npy", "notes.md", "report.json", "loaded", "folded", "nosuch", "conv1", "dw", "fc",
+                        "missing.npy", "notes.md", "report.json", "report.html", "loaded", "folded", "nosuch", "conv1", "dw", "fc",
                         "matmul", "up", "pw", "cle", "fold-bn", "dfq", "relu6-to-relu", "high-bias-fold",
                         "bias-correction", "top1", "delta.top1", "sqnr", "mse", ">", ">=", "<", "==", "0", "-1", "1",
                         "2", "4", "8", "16", "32", "1e9", "99999999999999999999", "nan", "inf", "-inf", "0.5", "on",

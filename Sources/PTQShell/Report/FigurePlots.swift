@@ -77,8 +77,8 @@ enum FigurePlots {
             title: "sensitivity, \(result.samples) samples, \(metric): FP32 \(SensitivityCommand.value(result.fp32, result.metric)), "
                 + "all quantized \(SensitivityCommand.value(result.quantized, result.metric))" + (sorted ? "; most sensitive first" : ""),
             labels: rows.map(\.layer),
-            panels: [.init(title: "only this layer quantized: loss vs FP32", axisLabel: lossUnit, bars: only),
-                     .init(title: "all but this layer: gain vs all quantized", axisLabel: gainUnit, bars: allBut)],
+            panels: [.init(title: "only this quantized: loss vs FP32", axisLabel: lossUnit, bars: only),
+                     .init(title: "all but this: gain vs all quantized", axisLabel: gainUnit, bars: allBut)],
             kind: "sensitivity")
     }
 }
