@@ -141,6 +141,35 @@ import PTQEngine
         #expect(interpreter.session.cells.last?.output.hasPrefix("no evals yet") == true)
     }
 
+    /// `ptq run FILE --report OUT` writes the page the session itself would, and keeps an existing one unless --force.
+    @Test func runWritesTheSamePageAsTheSession() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let binary = root.appendingPathComponent(".build/release/ptq").path
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build ptq first: swift build -c release")
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("ptq-run-report-\(getpid()).html").path
+        try? FileManager.default.removeItem(atPath: output)
+        let script = root.appendingPathComponent("tutorials/01-first-session.ptq").path
+        func run(_ arguments: [String]) throws -> Int32 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        #expect(try run(["run", script, "--report", output]) == 0)
+        let written = try String(contentsOfFile: output, encoding: .utf8)
+        let interpreter = Interpreter(session: Session(baseDirectory: root.appendingPathComponent("tutorials").path), write: { _ in }, writeError: { _ in })
+        let lines = try String(contentsOfFile: script, encoding: .utf8).components(separatedBy: "\n").filter { !$0.isEmpty }
+        #expect(interpreter.runLines(lines, file: script, keepGoing: false).succeeded)
+        #expect(written == HTMLReport.page(session: interpreter.session))
+        _ = try Self.parse(written)
+        #expect(try run(["run", script, "--report", output]) == 2)
+        #expect(try run(["run", script, "--report", output, "--force"]) == 0)
+    }
+
     func expectClose(_ actual: [Double], _ expected: [Double], sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(actual.count == expected.count, "\(actual.count) plotted, \(expected.count) expected", sourceLocation: sourceLocation)
         for (a, e) in zip(actual, expected) {
