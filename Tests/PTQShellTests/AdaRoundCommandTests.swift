@@ -62,6 +62,17 @@ import PTQShell
         #expect(first.session.graph != other.session.graph)
     }
 
+    /// --layers (AIMET's nodes_to_include): only the named layers are learnt and frozen; the others keep nearest rounding.
+    @Test func onlyTheLayersAskedForAreLearnt() throws {
+        let layers = ["/features/features.0/Conv", "/classifier/Gemm"]
+        let (interpreter, text) = session(Self.setup + ["quantize --weights 4",
+                                                        "apply adaround --iterations 20 --samples 64 --layers \(layers.joined(separator: ","))"])
+        let graph = try #require(interpreter.session.graph)
+        let frozen = graph.frozenWeightEncodings.keys.compactMap { weight in WeightLayer.all(in: graph).first { $0.weightName == weight }?.name }
+        #expect(frozen.sorted() == layers.sorted(), "\(text)")
+        #expect(text.contains("adaround: 2 changed, 24 skipped") && text.contains("not among the layers asked for"), "\(text)")
+    }
+
     @Test func badOptionsAreRefusedWithTheStateKept() {
         let box = Box()
         let interpreter = Interpreter(session: Session(baseDirectory: BundledModelTests.root.path), write: { box.text += $0 },
@@ -71,6 +82,10 @@ import PTQShell
         #expect(box.text.contains("calibration"), "\(box.text)")
         _ = interpreter.runLines(["data models/calibration.npy --for calibration", "apply adaround --batch 0"], file: nil, keepGoing: false)
         #expect(box.text.contains("adaround: --batch '0' is not valid; expected an integer from 1 to 4096"), "\(box.text)")
+        _ = interpreter.runLines(["apply adaround --layers /features/features.0/Conv,nosuch"], file: nil, keepGoing: false)
+        #expect(box.text.contains("adaround: 'nosuch' is not a weight layer of the model"), "\(box.text)")
+        _ = interpreter.runLines(["apply adaround --layers ,"], file: nil, keepGoing: false)
+        #expect(box.text.contains("adaround: --layers ',' names no layer"), "\(box.text)")
         #expect(interpreter.session.graph?.frozenWeightEncodings.isEmpty == true)
     }
 }

@@ -33,6 +33,7 @@ public struct AdaRound: Technique {
         ("--batch", "N", "samples per optimizer step (default 32)"),
         ("--seed", "N", "seed of the batch draws (default 0)"),
         ("--cache-memory", "GB", "bound on one layer's cached inputs and targets (default 8)"),
+        ("--layers", "A,B,...", "only these weight layers (default all; AIMET's nodes_to_include)"),
     ]
 
     public var specification: String {
@@ -50,8 +51,9 @@ public struct AdaRound: Technique {
         the weights sit on grid points and their encodings stay frozen (quantize keeps them, export writes them; a pass
         that changes a weight drops its encodings with a warning). Gradients by hand: Conv (2-D, grouped, depthwise), Gemm,
         MatMul. One layer's cached inputs and targets stay under --cache-memory GB (default 8); when all samples do not
-        fit, an evenly spaced subset does, and the report says how many. Skipped: ConvTranspose, 1-D and 3-D convolutions,
-        excluded layers, shared weights, layers already AdaRounded.
+        fit, an evenly spaced subset does, and the report says how many. --layers A,B limits it to those layers (the
+        others keep nearest rounding). Skipped: ConvTranspose, 1-D and 3-D convolutions, excluded layers, shared weights,
+        layers already AdaRounded.
         """
     }
 
@@ -70,9 +72,15 @@ public struct AdaRound: Technique {
         let reference = try Executor(graph: input)
         let shapes = try reference.inferShapes(inputShape: [1] + source.sampleShape)
         let order = Dictionary(uniqueKeysWithValues: (0..<reference.stepCount).map { (reference.stepNode($0).node.name, $0) })
+        let all = WeightLayer.all(in: graph)
+        if let unknown = settings.layers?.first(where: { name in !all.contains { $0.name == name } }) {
+            throw PTQError.invalidOption("adaround: '\(unknown)' is not a weight layer of the model; expected names as `layers` lists them")
+        }
         var layers: [WeightLayer] = []
         for layer in WeightLayer.all(in: graph).sorted(by: { (order[$0.name] ?? .max, $0.nodeIndex) < (order[$1.name] ?? .max, $1.nodeIndex) }) {
-            if encodings[layer.weightName] == nil {
+            if let chosen = settings.layers, !chosen.contains(layer.name) {
+                report.skipped.append("\(layer.name): not among the layers asked for")
+            } else if encodings[layer.weightName] == nil {
                 report.skipped.append("\(layer.name): excluded from quantization")
             } else if let frozen = graph.frozenWeightEncodings[layer.weightName], frozen.weight == graph.initializers[layer.weightName] {
                 report.skipped.append("\(layer.name): already AdaRounded (its encodings are frozen)")
@@ -119,6 +127,8 @@ public struct AdaRound: Technique {
     /// The options, parsed and checked.
     struct Settings {
         var iterations: Int, samples: Int, batch: Int, seed: UInt64, cacheBytes: Int
+        /// Only these layers, when given.
+        var layers: Set<String>?
 
         init(_ values: [String: String], weightBits: Int) throws {
             func integer(_ option: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
@@ -133,6 +143,13 @@ public struct AdaRound: Technique {
             batch = try integer("--batch", 32, 1...4096)
             seed = UInt64(try integer("--seed", 0, 0...Int(Int32.max)))
             cacheBytes = try integer("--cache-memory", 8, 1...1024) << 30
+            if let text = values["--layers"] {
+                let names = text.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                guard !names.isEmpty else {
+                    throw PTQError.invalidOption("adaround: --layers '\(text)' names no layer; expected comma-separated weight layer names")
+                }
+                layers = Set(names)
+            }
         }
     }
 }
