@@ -43,9 +43,10 @@ enum EvaluateCommands {
             return (name, op, n == 0 ? .infinity : 10 * log10(s / n))
         }.sorted { $0.2 < $1.2 || ($0.2 == $1.2 && $0.0 < $1.0) }
         let top = try arguments.integer("--top", command: "sqnr", range: 1...100_000) ?? 10
-        output.chart(Table.render(headers: ["tensor", "op", "SQNR dB"],
-                                  rows: rows.prefix(top).map { [$0.0, $0.1, Format.fixed($0.2, 2)] }, rightAligned: [2]),
-                     .bars(BarsFigure(title: "SQNR of each quantized activation against FP32, worst first (\(min(top, rows.count)) of \(rows.count))",
+        // A table, not ASCII art: the page keeps it and draws the bars after it.
+        output.write(Table.render(headers: ["tensor", "op", "SQNR dB"],
+                                  rows: rows.prefix(top).map { [$0.0, $0.1, Format.fixed($0.2, 2)] }, rightAligned: [2]))
+        output.chart("", .bars(BarsFigure(title: "SQNR of each quantized activation against FP32, worst first (\(min(top, rows.count)) of \(rows.count))",
                                       unit: "dB", rows: rows.prefix(top).map { (label: $0.0, value: $0.2, detail: $0.1) })))
         output.line("\(rows.count) quantized activations over \(count) samples; worst first")
         if let path = arguments["--json"] {

@@ -49,6 +49,8 @@ enum Format {
         let text = String(format: "%.\(digits)f", value)
         return text == "-" + String(format: "%.\(digits)f", 0.0) ? String(format: "%.\(digits)f", 0.0) : text
     }
+    /// A difference with its sign always shown: "+0.40", "-1.20".
+    static func signed(_ value: Double, _ digits: Int) -> String { (value >= 0 ? "+" : "") + fixed(value, digits) }
     static func scientific(_ value: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)e", value) }
     /// A number with no unit of its own, by the project's one rule (`ReportFormat`).
     static func number(_ value: Double) -> String { ReportFormat.number(value) }
@@ -121,18 +123,16 @@ enum RangesCommand {
                 }
                 names = names.filter { group.contains($0) }
             }
-            let rows = names.map { name -> [String] in
-                let encoding = state.activationEncodings[name]!
-                return [name, Format.number(encoding.minimum), Format.number(encoding.maximum),
-                        Format.number(encoding.scale), "\(encoding.offset)"]
+            let encodings = names.compactMap { name in state.activationEncodings[name].map { (name, $0) } }
+            let rows = encodings.map { name, encoding in
+                [name, Format.number(encoding.minimum), Format.number(encoding.maximum), Format.number(encoding.scale), "\(encoding.offset)"]
             }
-            let intervals = names.map { name -> NamedInterval in
-                let encoding = state.activationEncodings[name]!
-                return NamedInterval(name: name, minimum: Double(encoding.minimum), maximum: Double(encoding.maximum),
-                                     detail: "scale \(Format.number(encoding.scale)), offset \(encoding.offset)")
-            }
-            output.chart(Table.render(headers: ["tensor", "min", "max", "scale", "offset"], rows: rows, rightAligned: [1, 2, 3, 4]),
-                         .intervals(intervals))
+            // A table, not ASCII art: the page keeps it and draws the intervals after it.
+            output.write(Table.render(headers: ["tensor", "min", "max", "scale", "offset"], rows: rows, rightAligned: [1, 2, 3, 4]))
+            output.chart("", .intervals(encodings.map { name, encoding in
+                NamedInterval(name: name, minimum: Double(encoding.minimum), maximum: Double(encoding.maximum),
+                              detail: "scale \(Format.number(encoding.scale)), offset \(encoding.offset)")
+            }))
             return
         }
         let layers = WeightLayer.all(in: graph)

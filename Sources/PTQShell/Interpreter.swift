@@ -81,9 +81,11 @@ public final class Interpreter {
                     }
                 }
                 try spec.handler(&copy, arguments, &output)
-                if spec.changesState, copy.graph != before {
-                    copy.stateOrigin = "[\(nextCellNumber)] \(trimmed)"
-                    if spec.recordsUndo, let before, copy.undoStack.last != before { copy.pushUndo(before) }
+                if spec.changesState, spec.recordsUndo, copy.graph != before {
+                    if let before, copy.undoStack.last != before { copy.pushUndo(before, origin: session.stateOrigin) }
+                    // Inside `run`, the cell is the run's: say which script the command came from.
+                    let script = depth > 0 ? scriptChain.last.map { ($0 as NSString).lastPathComponent + ": " } ?? "" : ""
+                    copy.stateOrigin = "[\(nextCellNumber)] \(script)\(trimmed)"
                 }
                 session = copy
             }

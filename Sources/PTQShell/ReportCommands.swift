@@ -20,7 +20,7 @@ enum ReportCommands {
         let page = HTMLReport.page(session: session)
         try writeAtomically(Data(page.utf8), to: path, overwrite: arguments.has("--force"))
         let cells = session.cells.filter { $0.words.first != "report" }
-        let plots = cells.reduce(0) { $0 + $1.figures.count } + (session.evaluations.isEmpty ? 0 : 1)
+        let plots = cells.reduce(0) { $0 + $1.figures.count } + (AccuracyPlots.ladderRows(session.evaluations).rows.isEmpty ? 0 : 1)
         output.line("wrote \(cells.count) cells and \(plots) plots to \(SessionCommands.displayPath(path, session)) "
                     + "(\(ReportFormat.number(Double(page.utf8.count) / 1024)) KiB)")
     }
@@ -42,22 +42,26 @@ enum ReportCommands {
         let percent = { (value: Double?) in value.map { Format.fixed($0, 2) + "%" } ?? "-" }
         let rows = session.evaluations.map { record -> [String] in
             ["[\(record.cell)]", record.state, record.quantization, "\(record.samples)", percent(record.top1), percent(record.top5),
-             record.deltaTop1.map { ($0 >= 0 ? "+" : "") + Format.fixed($0, 2) } ?? "-",
+             record.deltaTop1.map { Format.signed($0, 2) } ?? "-",
              record.sqnr.map { Format.fixed($0, 2) } ?? "-"]
         }
-        output.write(Table.render(headers: ["cell", "state", "quantization", "samples", "top-1", "top-5", "delta", "SQNR dB"],
-                                  rows: rows, rightAligned: [3, 4, 5, 6, 7]))
+        // A model column only when the session loaded more than one.
+        let models = Set(session.evaluations.map(\.model)).count > 1
+        output.write(Table.render(headers: (models ? ["model"] : []) + ["cell", "state", "quantization", "samples", "top-1", "top-5", "delta", "SQNR dB"],
+                                  rows: zip(session.evaluations, rows).map { (models ? [$0.model] : []) + $1 },
+                                  rightAligned: Set((3...7).map { $0 + (models ? 1 : 0) })))
         let references = Array(Set(session.evaluations.map(\.reference))).sorted()
         output.line("\(session.evaluations.count) evals; delta and SQNR against FP32 (\(references.joined(separator: ", ")))")
-        output.chart("", .accuracyLadder(session.evaluations))
+        if !AccuracyPlots.ladderRows(session.evaluations).rows.isEmpty { output.chart("", .accuracyLadder(session.evaluations)) }
     }
 
     /// The record `eval` keeps: which state it measured, under which quantization.
     static func record(_ session: Session, graph: Graph, configuration: QuantizationConfiguration?, reference: String,
                        metrics: [String: Double?]) -> EvaluationRecord {
-        let state = session.checkpointOrder.first { session.checkpoints[$0] == graph } ?? session.stateOrigin ?? "current"
+        let state = session.checkpointOrder.first { session.checkpoints[$0] == graph } ?? session.stateOrigin.map { "after " + $0 } ?? "current"
         let value = { (key: String) in metrics[key] ?? nil }
-        return EvaluationRecord(cell: session.cells.count + 1, state: state, quantization: configuration.map(shortSummary) ?? "FP32",
+        let model = session.modelPath.map { ($0 as NSString).lastPathComponent } ?? "none"
+        return EvaluationRecord(cell: session.cells.count + 1, model: model, state: state, quantization: configuration.map(shortSummary) ?? "FP32",
                                 reference: reference, samples: Int(value("samples") ?? 0), top1: value("top1"), top5: value("top5"),
                                 fp32Top1: value("fp32.top1"), deltaTop1: value("delta.top1"), sqnr: value("sqnr"))
     }

@@ -71,7 +71,7 @@ enum SensitivityCommand {
         }
         let delta = { (value: Double, base: Double) in
             let points = result.metric == "top1" ? (value - base) * 100 : value - base
-            return (points >= 0 ? "+" : "") + Format.fixed(points, 2)
+            return Format.signed(points, 2)
         }
         var text = "\(result.samples) \(purpose) samples, \(result.metric == "top1" ? "top-1" : "output SQNR against FP32"); "
             + "FP32 \(value(result.fp32, result.metric)), all quantized \(value(result.quantized, result.metric)) (\(configuration))\n"

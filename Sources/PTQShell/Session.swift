@@ -27,6 +27,8 @@ public struct Session: Sendable {
     /// Earlier states, most recent last, for `undo`: at most `undoDepth` of them, and fewer when
     /// their weights together pass `undoBytes` (the oldest go first; checkpoints are kept apart).
     public private(set) var undoStack: [Graph] = []
+    /// For each state in `undoStack`, the cell that made it (`stateOrigin` then), so `undo` names it again.
+    private var undoOrigins: [String?] = []
     public static let undoDepth = 16
     public static let undoBytes = 2 << 30
     public var checkpoints: [String: Graph] = [:]
@@ -81,16 +83,25 @@ public struct Session: Sendable {
 
     /// Keeps `state` as the most recent earlier state, dropping the oldest beyond the bounds.
     /// Weights are counted as if no two states shared storage, so the bound errs on the safe side.
-    public mutating func pushUndo(_ state: Graph) {
+    public mutating func pushUndo(_ state: Graph, origin: String? = nil) {
         undoStack.append(state)
+        undoOrigins.append(origin)
         func bytes(_ graph: Graph) -> Int { graph.initializers.values.reduce(0) { $0 + $1.count * 4 } }
         while undoStack.count > Self.undoDepth || (undoStack.count > 1 && undoStack.map(bytes).reduce(0, +) > Self.undoBytes) {
             undoStack.removeFirst()
+            undoOrigins.removeFirst()
         }
     }
 
-    public mutating func popUndo() -> Graph? { undoStack.popLast() }
-    public mutating func clearUndo() { undoStack = [] }
+    /// The previous state, and the cell that made it.
+    public mutating func popUndo() -> (graph: Graph, origin: String?)? {
+        guard let graph = undoStack.popLast() else { return nil }
+        return (graph, undoOrigins.popLast() ?? nil)
+    }
+    public mutating func clearUndo() {
+        undoStack = []
+        undoOrigins = []
+    }
 
     public mutating func setCheckpoint(_ name: String, _ graph: Graph) {
         if checkpoints[name] == nil { checkpointOrder.append(name) }

@@ -18,6 +18,7 @@ enum SessionCommands {
         session.modelPath = path
         session.clearUndo()
         session.graph = graph
+        session.stateOrigin = nil
         session.checkpoints = [:]
         session.checkpointOrder = []
         session.setCheckpoint("loaded", graph)
@@ -111,7 +112,8 @@ enum SessionCommands {
         changesState: true, recordsUndo: false
     ) { session, _, output in
         guard let previous = session.popUndo() else { throw ShellError.other("undo: nothing to undo") }
-        session.graph = previous
+        session.graph = previous.graph
+        session.stateOrigin = previous.origin
         output.line("undone; \(session.undoStack.count) earlier state\(session.undoStack.count == 1 ? "" : "s") left")
     }
 

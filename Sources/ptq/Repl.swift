@@ -50,8 +50,8 @@ struct Repl {
 }
 
 /// Writes a file through a temporary beside it, then renames it into place.
-func writeAtomicallyForCLI(_ data: Data, to path: String) throws {
-    try writeAtomically(data, to: path, overwrite: true)
+func writeAtomicallyForCLI(_ data: Data, to path: String, overwrite: Bool) throws {
+    try writeAtomically(data, to: path, overwrite: overwrite)
 }
 
 /// The terminal's echo turned off for a while, and back on as it was.

@@ -110,6 +110,9 @@ case "run":
         index += 1
     }
     guard let scriptPath else { usageError("run needs a script file") }
+    if let transcriptPath, let reportPath, URL(fileURLWithPath: transcriptPath).standardizedFileURL == URL(fileURLWithPath: reportPath).standardizedFileURL {
+        usageError("--transcript and --report name the same file (\(reportPath)); give each its own")
+    }
     for path in [transcriptPath, reportPath].compactMap({ $0 }) where !force && FileManager.default.fileExists(atPath: path) {
         writeErr("ptq: \(path) exists; add --force to overwrite it\n")
         exit(2)
@@ -128,7 +131,7 @@ case "run":
     if let transcriptPath {
         let data = Data(Transcript.markdown(session: interpreter.session).utf8)
         do {
-            try writeAtomicallyForCLI(data, to: transcriptPath)
+            try writeAtomicallyForCLI(data, to: transcriptPath, overwrite: force)
         } catch {
             writeErr("ptq: cannot write transcript \(transcriptPath): \(error)\n")
             exit(1)
@@ -136,7 +139,8 @@ case "run":
     }
     if let reportPath {
         do {
-            try writeAtomicallyForCLI(Data(HTMLReport.page(session: interpreter.session).utf8), to: reportPath)
+            // Without --force, a file the script itself wrote meanwhile is kept too.
+            try writeAtomicallyForCLI(Data(HTMLReport.page(session: interpreter.session).utf8), to: reportPath, overwrite: force)
         } catch {
             writeErr("ptq: cannot write report \(reportPath): \(error)\n")
             exit(1)

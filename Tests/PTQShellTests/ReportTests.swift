@@ -79,7 +79,7 @@ import PTQEngine
 
         // The ladder: FP32 and each eval's top-1, as the session recorded them and `eval` printed them.
         let records = interpreter.session.evaluations
-        #expect(records.count == 2 && records[0].state == "folded" && records[1].state.hasPrefix("[12] apply dfq"))
+        #expect(records.count == 2 && records[0].state == "folded" && records[1].state.hasPrefix("after [12] apply dfq"))
         let ladder = elements.values("accuracy-ladder", "circle")
         expectClose(Array(ladder.prefix(3)), [records[0].fp32Top1!, records[0].top1!, records[1].top1!])
         #expect(text.contains(Format.fixed(records[1].top1!, 2) + "%"))
@@ -97,8 +97,11 @@ import PTQEngine
         let layers = try #require(json["layers"] as? [[String: Any]])
         let bars = elements.values("sensitivity", "rect")
         #expect(bars.count == 2 * layers.count)
-        expectClose(Array(bars.prefix(layers.count)), layers.map { ($0["only_quantized"] as! Double) * 100 })
-        expectClose(Array(bars.suffix(layers.count)), layers.map { ($0["all_but_quantized"] as! Double) * 100 })
+        // The bars are the loss against FP32 with only that layer quantized, and the gain over all quantized without it.
+        let (fp32, quantized) = (json["fp32"] as? Double ?? .nan, json["quantized"] as? Double ?? .nan)
+        expectClose(Array(bars.prefix(layers.count)), layers.map { max(0, fp32 - ($0["only_quantized"] as! Double)) * 100 })
+        expectClose(Array(bars.suffix(layers.count)), layers.map { max(0, ($0["all_but_quantized"] as! Double) - quantized) * 100 })
+        #expect(bars.contains { $0 > 0 })
         let points = elements.values("accuracy-versus-cost", "circle")
         #expect(points.count >= 2)
         #expect(elements.all.contains { $0.name == "circle" && $0.attributes["class"] == "chosen" })
@@ -141,11 +144,14 @@ import PTQEngine
         #expect(interpreter.session.cells.last?.output.hasPrefix("no evals yet") == true)
     }
 
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let binary = root.appendingPathComponent(".build/release/ptq").path
+
     /// `ptq run FILE --report OUT` writes the page the session itself would, and keeps an existing one unless --force.
-    @Test func runWritesTheSamePageAsTheSession() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let binary = root.appendingPathComponent(".build/release/ptq").path
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build ptq first: swift build -c release")
+    /// It runs the release binary, which scripts/test builds; a debug-only `swift test` skips it.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: ReportTests.binary), "needs .build/release/ptq (swift build -c release)"))
+    func runWritesTheSamePageAsTheSession() throws {
+        let (root, binary) = (Self.root, Self.binary)
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("ptq-run-report-\(getpid()).html").path
         try? FileManager.default.removeItem(atPath: output)
         let script = root.appendingPathComponent("tutorials/01-first-session.ptq").path
@@ -168,6 +174,44 @@ import PTQEngine
         _ = try Self.parse(written)
         #expect(try run(["run", script, "--report", output]) == 2)
         #expect(try run(["run", script, "--report", output, "--force"]) == 0)
+        #expect(try run(["run", script, "--report", output, "--transcript", output, "--force"]) == 2)
+    }
+
+    /// Plots of awkward numbers still parse, put infinities at the axis' ends and write no non-finite coordinate.
+    @Test(arguments: [
+        Figure.bars(BarsFigure(title: "sqnr", unit: "dB", rows: [(label: "same", value: .infinity, detail: "Conv"),
+                                                                   (label: "zero", value: -.infinity, detail: "Relu"),
+                                                                   (label: "bad", value: -3, detail: "Add")])),
+        Figure.bars(BarsFigure(title: "none", unit: "dB", rows: [])),
+        Figure.spreads([LayerSpread(layer: "a", spread: 1, outliers: 0, dead: 0), LayerSpread(layer: "b", spread: 1, outliers: 0, dead: 2)]),
+        Figure.spreads([]),
+        Figure.intervals([NamedInterval(name: "x", minimum: 0, maximum: 0, detail: "")]),
+        Figure.accuracyVersusCost(AccuracyVersusCostFigure(points: [], chosen: nil, fp32: 0.9, targetDrop: 0.01)),
+        Figure.accuracyLadder([EvaluationRecord(cell: 1, model: "m.onnx", state: "loaded", quantization: "FP32", reference: "loaded",
+                                                samples: 4, top1: nil, top5: nil, fp32Top1: nil, deltaTop1: nil, sqnr: .infinity)]),
+        Figure.channelRanges(ChannelRangesFigure(current: RangeStatistics(name: "one", weight: Tensor(shape: [1, 3], floats: [0.5, 0.5, 0.5]), axis: 0),
+                                                 versus: nil, versusName: nil, sorted: true)),
+        Figure.channelRanges(ChannelRangesFigure(current: RangeStatistics(name: "dead", weight: Tensor(shape: [4, 2], floats: [Float](repeating: 0, count: 8)), axis: 0),
+                                                 versus: RangeStatistics(name: "dead", weight: Tensor(shape: [4, 2], floats: [1, 2, 3, 4, 5, 6, 7, 900]), axis: 0),
+                                                 versusName: "before", sorted: false)),
+    ])
+    func awkwardValuesGiveWellFormedPlots(_ figure: Figure) throws {
+        let svg = FigurePlots.render(figure)
+        let elements = try Self.parse(svg)
+        for (_, attributes) in elements.all {
+            for key in ["x", "y", "width", "height", "cx", "cy", "x1", "x2", "y1", "y2"] {
+                if let value = attributes[key] { #expect(Double(value)?.isFinite == true, "\(key)=\(value) in \(svg.prefix(200))") }
+            }
+        }
+        if case .bars = figure, let infinite = elements.all.first(where: { $0.attributes["data-value"] == "inf" }) {
+            let ends = elements.all.compactMap { element -> Double? in
+                guard element.name == "rect", element.attributes["data-value"] != nil, let x = Double(element.attributes["x"] ?? ""),
+                      let width = Double(element.attributes["width"] ?? "") else { return nil }
+                return x + width
+            }
+            // The best SQNR reaches furthest right, past every finite bar.
+            #expect(Double(infinite.attributes["x"]!)! + Double(infinite.attributes["width"]!)! == ends.max())
+        }
     }
 
     func expectClose(_ actual: [Double], _ expected: [Double], sourceLocation: SourceLocation = #_sourceLocation) {

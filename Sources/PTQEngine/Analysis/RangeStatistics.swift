@@ -24,6 +24,11 @@ public struct RangeStatistics: Sendable, Equatable {
     public var deadCount: Int { channels.filter(\.isDead).count }
     public var outlierCount: Int { channels.filter(\.isOutlier).count }
 
+    /// Channel indices, widest range first (ties in channel order): the order `--sort` charts them in.
+    public var channelsByRange: [Int] {
+        channels.indices.sorted { channels[$0].range > channels[$1].range || (channels[$0].range == channels[$1].range && $0 < $1) }
+    }
+
     public init(layer: WeightLayer, graph: Graph) {
         let weight = graph.initializers[layer.weightName]!
         self.init(name: layer.name, weight: weight, axis: layer.outputChannelAxis)

@@ -21,8 +21,7 @@ public enum RangeChart {
 
     public static func render(_ current: RangeStatistics, versus: RangeStatistics? = nil, versusName: String? = nil,
                               width: Int, sort: Bool = false) -> String {
-        var order = Array(current.channels.indices)
-        if sort { order.sort { current.channels[$0].range > current.channels[$1].range || (current.channels[$0].range == current.channels[$1].range && $0 < $1) } }
+        let order = sort ? current.channelsByRange : Array(current.channels.indices)
         let states = [current, versus].compactMap { $0 }
         let extents = states.map { state in
             (min(0, state.channels.map(\.minimum).min() ?? 0), max(0, state.channels.map(\.maximum).max() ?? 0))

@@ -31,36 +31,45 @@ enum AccuracyPlots {
                        title: "configuration \(point.moves): cost \(Format.fixed(point.cost, 3)), top-1 \(Format.fixed(point.top1 * 100, 2))%",
                        value: point.top1 * 100)
         }
-        if let index = figure.chosen, let point = chosen {  // drawn last, on top
+        if let point = chosen {  // drawn last, on top
             svg.circle(x: x(point.cost), y: y(point.top1 * 100), radius: 5.5, class: "chosen",
                        title: "chosen, configuration \(point.moves): cost \(Format.fixed(point.cost, 3)), top-1 \(Format.fixed(point.top1 * 100, 2))%",
-                       value: figure.points[index].top1 * 100)
+                       value: point.top1 * 100)
         }
         return svg.document(label: "mixed precision: accuracy versus cost", kind: "accuracy-versus-cost")
     }
 
     /// One row per `eval`: a dot at the model's top-1 (output SQNR when no eval had labels), a tick at its FP32
     /// reference and the line between them (the delta); the first row is the FP32 reference itself.
-    static func ladder(_ records: [EvaluationRecord]) -> String {
+    /// The evals a ladder shows: their metric is top-1 when any has labels, else output SQNR; the others are counted.
+    static func ladderRows(_ records: [EvaluationRecord]) -> (rows: [EvaluationRecord], usesTop1: Bool, hidden: Int) {
         let usesTop1 = records.contains { $0.top1 != nil }
+        let rows = records.filter { (usesTop1 ? $0.top1 : $0.sqnr) != nil }
+        return (rows, usesTop1, records.count - rows.count)
+    }
+
+    static func ladder(_ records: [EvaluationRecord]) -> String {
+        let (rows, usesTop1, hidden) = ladderRows(records)
         let value = { (record: EvaluationRecord) in usesTop1 ? record.top1 : record.sqnr }
-        let rows = records.filter { value($0) != nil }
-        var labels = rows.map { "[\($0.cell)] \($0.state), \($0.quantization)" }
+        let models = Set(rows.map(\.model)).count > 1
+        var labels = rows.map { "[\($0.cell)] " + (models ? "\($0.model) " : "") + "\($0.state), \($0.quantization)" }
         let reference = usesTop1 ? rows.first?.fp32Top1 : nil
         if let first = rows.first, reference != nil { labels.insert("FP32 (\(first.reference))", at: 0) }
-        let labelChars = min(52, labels.map(\.count).max() ?? 8)
+        let labelChars = min(60, labels.map(\.count).max() ?? 8)
         let (labelWidth, noteWidth, rowHeight, top) = (Double(labelChars) * 6.7 + 12, 120.0, 20.0, 40.0)
         let plotHeight = Double(max(1, labels.count)) * rowHeight
         var svg = SVGWriter(width: width, height: top + plotHeight + 44)
         let unit = usesTop1 ? "%" : " dB"
         svg.text("every eval of the session: \(usesTop1 ? "top-1" : "output SQNR against FP32") (dot), "
-                 + (usesTop1 ? "its FP32 reference (tick), the delta between them" : "no labels, so no FP32 accuracy"), x: 8, y: 14, class: "plot-title")
-        let values = rows.compactMap(value) + rows.compactMap(\.fp32Top1).filter { _ in usesTop1 }
+                 + (usesTop1 ? "its FP32 reference (tick), the delta between them" : "no labels, so no FP32 accuracy")
+                 + (hidden > 0 ? "; \(hidden) eval\(hidden == 1 ? "" : "s") without \(usesTop1 ? "labels" : "a comparison") not shown" : ""),
+                 x: 8, y: 14, class: "plot-title")
+        let values = rows.compactMap(value) + (usesTop1 ? rows.compactMap(\.fp32Top1) : [])
         let scale = PlotScale.linear(values, from: labelWidth, to: width - noteWidth - 8, includingZero: false)
         PlotAxes.bottom(&svg, scale, y: top + plotHeight, top: top, label: usesTop1 ? "top-1 %" : "output SQNR dB")
         func centre(_ row: Int) -> Double { top + (Double(row) + 0.5) * rowHeight }
         for (row, label) in labels.enumerated() {
-            svg.text(PlotAxes.shortened(label, labelChars), x: labelWidth - 6, y: centre(row) + 4, anchor: .end, class: "row-label", title: label)
+            svg.text(PlotAxes.middleShortened(label, labelChars), x: labelWidth - 6, y: centre(row) + 4, anchor: .end, class: "row-label", title: label)
         }
         var row = 0
         if let reference, let first = rows.first {
@@ -77,7 +86,7 @@ enum AccuracyPlots {
                 svg.line(x1: scale(fp32), y1: y - 6, x2: scale(fp32), y2: y + 6, class: "reference",
                          title: "its FP32 reference (\(record.reference)): \(Format.fixed(fp32, 2))%")
             }
-            let delta = record.deltaTop1.map { " (" + ($0 >= 0 ? "+" : "") + Format.fixed($0, 2) + ")" } ?? ""
+            let delta = record.deltaTop1.map { " (" + Format.signed($0, 2) + ")" } ?? ""
             svg.circle(x: scale(shown), y: y, radius: 5, class: record.quantization == "FP32" ? "reference-point" : "point",
                        title: "[\(record.cell)] \(record.state), \(record.quantization): \(Format.fixed(shown, 2))\(unit)\(delta) on \(record.samples) samples",
                        value: shown)

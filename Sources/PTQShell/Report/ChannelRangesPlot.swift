@@ -12,10 +12,7 @@ enum ChannelRangesPlot {
 
     static func render(_ figure: ChannelRangesFigure) -> String {
         let current = figure.current
-        var order = Array(current.channels.indices)
-        if figure.sorted {
-            order.sort { current.channels[$0].range > current.channels[$1].range || (current.channels[$0].range == current.channels[$1].range && $0 < $1) }
-        }
+        let order = figure.sorted ? current.channelsByRange : Array(current.channels.indices)
         let groupSize = max(1, (order.count + maximumColumns - 1) / maximumColumns)
         let groups = stride(from: 0, to: order.count, by: groupSize).map { Array(order[$0..<min(order.count, $0 + groupSize)]) }
         let states = [current, figure.versus].compactMap { $0 }
@@ -57,17 +54,20 @@ enum ChannelRangesPlot {
                     let mean = Double(channels.map(\.mean).reduce(0, +)) / Double(channels.count)
                     let x = left + Double(column) * columnWidth
                     let name = label(group, start: column * groupSize, sorted: figure.sorted)
-                    let dead = channels.allSatisfy(\.isDead), outlier = channels.contains(where: \.isOutlier)
+                    let deadCount = channels.filter(\.isDead).count, outlier = channels.contains(where: \.isOutlier)
+                    let dead = deadCount == channels.count
                     let title = "\(isVersus ? "'\(versusName)' " : "")\(name): min \(ReportFormat.number(low)), max \(ReportFormat.number(high)), "
-                        + "mean \(ReportFormat.number(mean))" + (outlier ? " (outlier)" : "") + (dead ? " (dead)" : "")
+                        + "mean \(ReportFormat.number(mean))" + (outlier ? " (outlier)" : "")
+                        + (dead ? " (dead)" : deadCount > 0 ? " (\(deadCount) of \(channels.count) dead)" : "")
                     let inset = isVersus && !separate ? 0.0 : min(columnWidth * 0.2, 2)
-                    if dead && !isVersus {
-                        let y = scale(0), half = max(1.5, min(4, columnWidth / 2))
+                    // A dead channel's range has collapsed, wherever it sits: the x marks its value, not zero.
+                    if dead && (!isVersus || separate) {
+                        let y = scale((low + high) / 2), half = max(1.5, min(4, columnWidth / 2))
                         svg.line(x1: x + columnWidth / 2 - half, y1: y - half, x2: x + columnWidth / 2 + half, y2: y + half, class: "dead", title: title)
                         svg.line(x1: x + columnWidth / 2 - half, y1: y + half, x2: x + columnWidth / 2 + half, y2: y - half, class: "dead")
                         continue
                     }
-                    let style = isVersus ? (separate ? "versus-solid" : "versus") : (outlier ? "outlier" : "bar")
+                    let style = isVersus && !separate ? "versus" : outlier ? "outlier" : isVersus ? "versus-solid" : "bar"
                     svg.rect(x: x + inset, y: scale(high), width: columnWidth - 2 * inset, height: max(0.5, scale(low) - scale(high)),
                              class: style, title: title, value: high - low)
                     if !isVersus || separate {

@@ -52,7 +52,8 @@ public struct BarsFigure: Sendable, Equatable {
 }
 
 public struct AccuracyVersusCostFigure: Sendable, Equatable {
-    /// Relative cost (1 = W8A8 everywhere) and top-1 in percent, in the order measured.
+    /// Relative cost (1 = W8A8 everywhere) and top-1 as a fraction, in the order measured; `fp32` and `targetDrop`
+    /// are fractions too.
     public var points: [MixedPrecision.Point]
     public var chosen: Int?
     public var fp32: Double
@@ -66,9 +67,11 @@ public struct PlacedFigure: Sendable, Equatable {
 }
 
 /// One `eval` of the session, as `evals` lists it and the report's ladder draws it. Accuracies in percent,
-/// deltas in points, as `eval` prints them; nil where they do not apply (no labels, FP32 against itself).
+/// deltas in points, as `eval` prints them; nil where they do not apply (no labels; SQNR of FP32 against itself).
 public struct EvaluationRecord: Sendable, Equatable {
     public var cell: Int
+    /// The model file's name: a session may load several.
+    public var model: String
     /// The checkpoint the model equals, else the cell whose command last changed it.
     public var state: String
     /// "FP32", or the quantization configuration in short.

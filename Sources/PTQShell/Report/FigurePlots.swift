@@ -8,7 +8,7 @@ enum FigurePlots {
         case .channelRanges(let ranges): return ChannelRangesPlot.render(ranges)
         case .spreads(let layers): return spreads(layers)
         case .intervals(let intervals): return activationRanges(intervals)
-        case .bars(let bars): return values(bars)
+        case .bars(let bars): return valueBars(bars)
         case .sensitivity(let result, let sorted): return sensitivity(result, sorted: sorted)
         case .accuracyVersusCost(let curve): return AccuracyPlots.versusCost(curve)
         case .accuracyLadder(let records): return AccuracyPlots.ladder(records)
@@ -16,7 +16,9 @@ enum FigurePlots {
     }
 
     static func spreads(_ layers: [LayerSpread]) -> String {
-        let worst = layers.indices.max { layers[$0].spread < layers[$1].spread }
+        // As in the terminal, the widest layer is marked, but only when there is one: a unique largest spread above 1.
+        let largest = layers.map(\.spread).max() ?? 0
+        let worst = largest > 1 && layers.filter({ $0.spread == largest }).count == 1 ? layers.firstIndex { $0.spread == largest } : nil
         let bars = layers.enumerated().map { index, layer in
             HorizontalBarPlot.Bar(low: 1, high: max(1, layer.spread), style: index == worst ? "outlier" : "bar",
                                   note: ReportFormat.number(layer.spread),
@@ -40,15 +42,19 @@ enum FigurePlots {
             panels: [.init(title: "", axisLabel: "activation value", bars: bars)], kind: "activation-ranges")
     }
 
-    /// One value per row; infinite values (identical tensors) are drawn to the axis' end and say so.
-    static func values(_ figure: BarsFigure) -> String {
+    /// One value per row. Infinite values (+inf: identical tensors; -inf: an all-zero reference) are drawn a tenth of
+    /// the finite span past the finite ones, marked "clipped", and say so in their hover text.
+    static func valueBars(_ figure: BarsFigure) -> String {
         let finite = figure.rows.map(\.value).filter(\.isFinite)
-        let ceiling = (finite.max() ?? 1) * 1.1
+        let (lowest, highest) = (min(0, finite.min() ?? 0), max(0, finite.max() ?? 0))
+        let margin = 0.1 * max(highest - lowest, 1)
         let bars = figure.rows.map { row in
-            HorizontalBarPlot.Bar(low: 0, high: row.value.isFinite ? row.value : ceiling,
-                                  note: Format.fixed(row.value, 2) + " " + figure.unit,
-                                  title: "\(Format.fixed(row.value, 2)) \(figure.unit)" + (row.detail.isEmpty ? "" : " (\(row.detail))"),
-                                  value: row.value)
+            let shown = row.value == .infinity ? highest + margin : row.value == -.infinity ? lowest - margin : row.value
+            return HorizontalBarPlot.Bar(low: 0, high: shown.isNaN ? 0 : shown, style: row.value.isFinite ? "bar" : "clipped",
+                                         note: Format.fixed(row.value, 2) + " " + figure.unit,
+                                         title: "\(Format.fixed(row.value, 2)) \(figure.unit)" + (row.detail.isEmpty ? "" : " (\(row.detail))")
+                                             + (row.value.isFinite ? "" : ", off the scale"),
+                                         value: row.value)
         }
         return HorizontalBarPlot.render(title: figure.title, labels: figure.rows.map(\.label),
                                         panels: [.init(title: "", axisLabel: figure.unit, bars: bars)], kind: "bars")
@@ -60,17 +66,17 @@ enum FigurePlots {
         let lossUnit = isTop1 ? "points" : "noise power"
         let gainUnit = isTop1 ? "points" : "dB"
         let scale = isTop1 ? 100.0 : 1.0
-        let losses = rows.map { max(0, SensitivityCommand.loss($0, result) * (isTop1 ? 100 : 1)) }
+        let losses = rows.map { max(0, SensitivityCommand.loss($0, result) * scale) }
         let gains = rows.map { max(0, ($0.allBut - result.quantized) * scale) }
         let only = zip(rows, losses).map { row, loss in
             HorizontalBarPlot.Bar(low: 0, high: loss, note: ReportFormat.number(loss),
                                   title: "only this quantized: \(SensitivityCommand.value(row.only, result.metric)), loss \(ReportFormat.number(loss)) \(lossUnit)",
-                                  value: row.only * scale)
+                                  value: loss)
         }
         let allBut = zip(rows, gains).map { row, gain in
             HorizontalBarPlot.Bar(low: 0, high: gain, style: "versus", note: ReportFormat.number(gain),
                                   title: "all but this quantized: \(SensitivityCommand.value(row.allBut, result.metric)), gain \(ReportFormat.number(gain)) \(gainUnit)",
-                                  value: row.allBut * scale)
+                                  value: gain)
         }
         let metric = isTop1 ? "top-1" : "output SQNR"
         return HorizontalBarPlot.render(

@@ -16,7 +16,7 @@ public enum HTMLReport {
         html += "<li>data: \(Markup.escape(Transcript.dataNames(session)))</li>\n"
         html += "<li>\(cells.count) cells, \(cells.filter { !$0.succeeded }.count) failed; \(session.evaluations.count) evals</li>\n"
         html += "</ul>\n</header>\n"
-        if !session.evaluations.isEmpty {
+        if !AccuracyPlots.ladderRows(session.evaluations).rows.isEmpty {
             html += "<section class=\"summary\" id=\"accuracy\">\n<h2>Accuracy across the session</h2>\n"
             html += "<figure>\n" + FigurePlots.render(.accuracyLadder(session.evaluations)) + "</figure>\n</section>\n"
         }
@@ -36,7 +36,8 @@ public enum HTMLReport {
             guard end > position else { return }
             let piece = String(decoding: bytes[position..<end], as: UTF8.self)
             if !piece.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-                html += "<pre>\(Markup.escape(piece.hasSuffix("\n") ? String(piece.dropLast()) : piece))</pre>\n"
+                // HTML drops a newline right after <pre> and XML keeps it: one always written there reads the same in both.
+                html += "<pre>\n\(Markup.escape(piece.hasSuffix("\n") ? String(piece.dropLast()) : piece))</pre>\n"
             }
         }
         for placed in cell.figures where placed.textRange.lowerBound >= position && placed.textRange.upperBound <= bytes.count {
@@ -83,6 +84,7 @@ public enum HTMLReport {
         svg .reference { stroke: #54a24b; stroke-width: 2; }
         svg .reference-swatch { fill: #54a24b; }
         svg .target { stroke: #e45756; stroke-width: 1; stroke-dasharray: 5 3; }
+        svg .clipped { fill: #9d755d; }
         svg .target-swatch { fill: #e45756; opacity: 0.4; }
         svg .delta-line { stroke: #bbb; stroke-width: 2; }
         svg rect:hover, svg circle:hover { stroke: #000; stroke-width: 1; }

@@ -10,7 +10,7 @@ enum HorizontalBarPlot {
         var style = "bar"
         var note: String
         var title: String
-        /// The number the bar stands for (`data-value`, what tests read back).
+        /// The length the bar shows, in the panel's unit (`data-value`, what tests read back).
         var value: Double
     }
 
@@ -41,11 +41,11 @@ enum HorizontalBarPlot {
             let scale = scaleFor(panel, from: from, to: to)
             svg.text(panel.title, x: from, y: top - 6, class: "panel-title")
             PlotAxes.bottom(&svg, scale, y: top + plotHeight, top: top, label: panel.axisLabel)
-            for (row, bar) in panel.bars.enumerated() {
+            for (row, (label, bar)) in zip(labels, panel.bars).enumerated() {
                 let y = top + Double(row) * rowHeight + 2
                 let (a, b) = (scale(bar.low), scale(bar.high))
                 svg.rect(x: min(a, b), y: y, width: max(abs(b - a), bar.high > bar.low ? 1 : 0), height: rowHeight - 4,
-                         class: bar.style, title: "\(labels[row]): \(bar.title)", value: bar.value)
+                         class: bar.style, title: "\(label): \(bar.title)", value: bar.value)
                 svg.text(bar.note, x: to + 6, y: y + 10, class: "note")
             }
         }
@@ -57,7 +57,7 @@ enum HorizontalBarPlot {
     static func scaleFor(_ panel: Panel, from: Double, to: Double) -> PlotScale {
         let values = panel.bars.flatMap { [$0.low, $0.high] }.filter(\.isFinite)
         if panel.logarithmic {
-            let positive = values.filter { $0 > 0 }
+            let positive = values.filter { $0 > 0 && $0.isFinite }
             let low = pow(10, floor(log10(positive.min() ?? 1))), high = pow(10, ceil(log10(positive.max() ?? 10)))
             return PlotScale(low: low, high: max(high, low * 10), from: from, to: to, isLogarithmic: true)
         }

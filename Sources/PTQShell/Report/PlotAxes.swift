@@ -7,7 +7,10 @@ struct PlotScale {
     var from: Double, to: Double
     var isLogarithmic = false
 
+    /// Infinities go to the axis' ends (an infinite SQNR is the best, not the worst); NaN to its start.
     func callAsFunction(_ value: Double) -> Double {
+        if value == .infinity { return to }
+        if value == -.infinity { return from }
         let (a, b, v) = isLogarithmic ? (log10(low), log10(high), log10(max(value, low))) : (low, high, value)
         guard b > a, v.isFinite else { return from }
         let clamped = min(max(v, a), b)
@@ -17,6 +20,7 @@ struct PlotScale {
     /// Tick values: powers of ten on a log scale, else steps of 1, 2 or 5 times a power of ten (about `count` of them).
     func ticks(count: Int = 5) -> [Double] {
         if isLogarithmic {
+            guard low > 0, high.isFinite, high >= low else { return [] }
             let first = Int(floor(log10(low))), last = Int(ceil(log10(high)))
             let step = max(1, (last - first + 5) / 6)
             return stride(from: first, through: last, by: step).map { pow(10, Double($0)) }.filter { $0 >= low * 0.999 && $0 <= high * 1.001 }
@@ -87,6 +91,13 @@ enum PlotAxes {
     }
 
     static func tickLabel(_ value: Double) -> String { ReportFormat.number(value) }
+
+    /// A label cut in its middle to `limit` characters, keeping its start (the cell number) and its end.
+    static func middleShortened(_ name: String, _ limit: Int) -> String {
+        guard name.count > limit, limit > 3 else { return name }
+        let head = (limit - 1) / 2
+        return name.prefix(head) + "\u{2026}" + name.suffix(limit - 1 - head)
+    }
 
     /// A row label cut to `limit` characters from the left ("…" + the end), as the terminal tables cut them.
     static func shortened(_ name: String, _ limit: Int) -> String {
