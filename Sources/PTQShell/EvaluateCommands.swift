@@ -47,7 +47,7 @@ enum EvaluateCommands {
         output.write(Table.render(headers: ["tensor", "op", "SQNR dB"],
                                   rows: rows.prefix(top).map { [$0.0, $0.1, Format.fixed($0.2, 2)] }, rightAligned: [2]))
         output.chart("", .bars(BarsFigure(title: "SQNR of each quantized activation against FP32, worst first (\(min(top, rows.count)) of \(rows.count))",
-                                      unit: "dB", rows: rows.prefix(top).map { (label: $0.0, value: $0.2, detail: $0.1) })))
+                                      unit: "dB", rows: rows.prefix(top).map { BarsFigure.Row(label: $0.0, value: $0.2, detail: $0.1) })))
         output.line("\(rows.count) quantized activations over \(count) samples; worst first")
         if let path = arguments["--json"] {
             let object = rows.map { ["tensor": $0.0, "op": $0.1, "sqnr_db": $0.2] as [String: Any] }

@@ -33,9 +33,9 @@ enum SensitivityCommand {
         let result = try LayerSensitivity.analyze(simulation, source: data.source, labels: labels, count: count,
                                                   isCancelled: session.isCancelled,
                                                   progress: session.progress("sensitivity: each layer alone and all but it"))
-        output.chart(render(result, configuration: simulation.configuration.summary, sorted: arguments.has("--sort"),
-                            purpose: session.evaluationData == nil ? "calibration" : "evaluation"),
-                     .sensitivity(result, sorted: arguments.has("--sort")))
+        let purpose = session.evaluationData == nil ? "calibration" : "evaluation"
+        output.chart(render(result, configuration: simulation.configuration.summary, sorted: arguments.has("--sort"), purpose: purpose),
+                     .sensitivity(result, sorted: arguments.has("--sort"), configuration: simulation.configuration.summary, purpose: purpose))
         if let path = arguments["--json"] {
             let object: [String: Any] = [
                 "metric": result.metric, "samples": result.samples, "fp32": result.fp32, "quantized": result.quantized,

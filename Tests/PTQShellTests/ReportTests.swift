@@ -179,9 +179,9 @@ import PTQEngine
 
     /// Plots of awkward numbers still parse, put infinities at the axis' ends and write no non-finite coordinate.
     @Test(arguments: [
-        Figure.bars(BarsFigure(title: "sqnr", unit: "dB", rows: [(label: "same", value: .infinity, detail: "Conv"),
-                                                                   (label: "zero", value: -.infinity, detail: "Relu"),
-                                                                   (label: "bad", value: -3, detail: "Add")])),
+        Figure.bars(BarsFigure(title: "sqnr", unit: "dB", rows: [.init(label: "same", value: .infinity, detail: "Conv"),
+                                                                   .init(label: "zero", value: -.infinity, detail: "Relu"),
+                                                                   .init(label: "bad", value: -3, detail: "Add")])),
         Figure.bars(BarsFigure(title: "none", unit: "dB", rows: [])),
         Figure.spreads([LayerSpread(layer: "a", spread: 1, outliers: 0, dead: 0), LayerSpread(layer: "b", spread: 1, outliers: 0, dead: 2)]),
         Figure.spreads([]),

@@ -18,7 +18,7 @@ enum CurvePlot {
         for (row, cells) in grid.enumerated() {
             let tick = row == 0 ? top : (row == height - 1 ? bottom : "")
             // Trailing blanks only: leading ones place the points.
-            lines.append(RangeChart.trimmingTrailing(tick.leftPadding(to: margin) + " |" + String(cells)))
+            lines.append((tick.leftPadding(to: margin) + " |" + String(cells)).withoutTrailingBlanks)
         }
         lines.append(String(repeating: " ", count: margin) + " +" + String(repeating: "-", count: width))
         let left = Format.fixed(minX, 2), right = Format.fixed(maxX, 2)

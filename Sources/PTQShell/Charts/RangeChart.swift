@@ -71,13 +71,7 @@ public enum RangeChart {
             lines.append("spread (largest/smallest live range): \(Format.number(current.spread)); \(current.outlierCount) outlier, \(current.deadCount) dead")
         }
         // Trailing blanks only: leading ones are the alignment.
-        return lines.map(trimmingTrailing).joined(separator: "\n") + "\n"
-    }
-
-    static func trimmingTrailing(_ line: String) -> String {
-        var text = Substring(line)
-        while text.last == " " { text = text.dropLast() }
-        return String(text)
+        return lines.map(\.withoutTrailingBlanks).joined(separator: "\n") + "\n"
     }
 
     static func summarize(_ channels: [RangeStatistics.Channel], label: String) -> Row {
@@ -147,6 +141,6 @@ public enum RangeChart {
             lines.append(String(shown).padding(to: nameWidth) + "  " + String(repeating: "#", count: length).padding(to: barWidth)
                          + "  " + Format.number(statistics.spread).leftPadding(to: 9) + flags)
         }
-        return lines.map(trimmingTrailing).joined(separator: "\n") + "\n"
+        return lines.map(\.withoutTrailingBlanks).joined(separator: "\n") + "\n"
     }
 }

@@ -12,8 +12,8 @@ public enum Figure: Sendable, Equatable {
     case intervals([NamedInterval])
     /// `sqnr`: one value per tensor, as the table lists them.
     case bars(BarsFigure)
-    /// `sensitivity`: both views per layer.
-    case sensitivity(LayerSensitivity.Result, sorted: Bool)
+    /// `sensitivity`: both views per layer, with the configuration and data it was measured with.
+    case sensitivity(LayerSensitivity.Result, sorted: Bool, configuration: String, purpose: String)
     /// `mixed-precision`: every measured configuration's cost and top-1.
     case accuracyVersusCost(AccuracyVersusCostFigure)
     /// `evals`: every `eval` of the session so far.
@@ -42,12 +42,13 @@ public struct NamedInterval: Sendable, Equatable {
 public struct BarsFigure: Sendable, Equatable {
     public var title: String
     public var unit: String
-    /// Label, value and what the hover text adds (e.g. the op).
-    public var rows: [(label: String, value: Double, detail: String)]
+    public var rows: [Row]
 
-    public static func == (a: BarsFigure, b: BarsFigure) -> Bool {
-        a.title == b.title && a.unit == b.unit && a.rows.count == b.rows.count
-            && zip(a.rows, b.rows).allSatisfy { $0.label == $1.label && $0.value == $1.value && $0.detail == $1.detail }
+    public struct Row: Sendable, Equatable {
+        public var label: String
+        public var value: Double
+        /// What the hover text adds (e.g. the op).
+        public var detail: String
     }
 }
 

@@ -9,7 +9,8 @@ enum FigurePlots {
         case .spreads(let layers): return spreads(layers)
         case .intervals(let intervals): return activationRanges(intervals)
         case .bars(let bars): return valueBars(bars)
-        case .sensitivity(let result, let sorted): return sensitivity(result, sorted: sorted)
+        case .sensitivity(let result, let sorted, let configuration, let purpose):
+            return sensitivity(result, sorted: sorted, configuration: configuration, purpose: purpose)
         case .accuracyVersusCost(let curve): return AccuracyPlots.versusCost(curve)
         case .accuracyLadder(let records): return AccuracyPlots.ladder(records)
         }
@@ -60,7 +61,7 @@ enum FigurePlots {
                                         panels: [.init(title: "", axisLabel: figure.unit, bars: bars)], kind: "bars")
     }
 
-    static func sensitivity(_ result: LayerSensitivity.Result, sorted: Bool) -> String {
+    static func sensitivity(_ result: LayerSensitivity.Result, sorted: Bool, configuration: String, purpose: String) -> String {
         let rows = SensitivityCommand.ordered(result, sorted: sorted)
         let isTop1 = result.metric == "top1"
         let lossUnit = isTop1 ? "points" : "noise power"
@@ -80,8 +81,9 @@ enum FigurePlots {
         }
         let metric = isTop1 ? "top-1" : "output SQNR"
         return HorizontalBarPlot.render(
-            title: "sensitivity, \(result.samples) samples, \(metric): FP32 \(SensitivityCommand.value(result.fp32, result.metric)), "
+            title: "\(result.samples) \(purpose) samples, \(metric): FP32 \(SensitivityCommand.value(result.fp32, result.metric)), "
                 + "all quantized \(SensitivityCommand.value(result.quantized, result.metric))" + (sorted ? "; most sensitive first" : ""),
+            subtitle: configuration,
             labels: rows.map(\.layer),
             panels: [.init(title: "only this quantized: loss vs FP32", axisLabel: lossUnit, bars: only),
                      .init(title: "all but this: gain vs all quantized", axisLabel: gainUnit, bars: allBut)],

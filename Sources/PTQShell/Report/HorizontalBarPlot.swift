@@ -23,14 +23,16 @@ enum HorizontalBarPlot {
 
     static let width = 760.0, rowHeight = 16.0, noteWidth = 66.0
 
-    static func render(title: String, labels: [String], panels: [Panel], kind: String, legend: [(style: String, text: String)] = []) -> String {
+    static func render(title: String, subtitle: String? = nil, labels: [String], panels: [Panel], kind: String,
+                       legend: [(style: String, text: String)] = []) -> String {
         let labelChars = min(44, labels.map(\.count).max() ?? 8)
         let labelWidth = Double(labelChars) * 6.7 + 12
-        let top = legend.isEmpty ? 40.0 : 56.0
+        let top = 40.0 + (legend.isEmpty ? 0 : 16) + (subtitle == nil ? 0 : 16)
         let plotHeight = Double(labels.count) * rowHeight
         var svg = SVGWriter(width: width, height: top + plotHeight + 40)
         svg.text(title, x: 8, y: 14, class: "plot-title")
-        if !legend.isEmpty { PlotAxes.legend(&svg, legend, x: 8, y: 34) }
+        if let subtitle { svg.text(subtitle, x: 8, y: 30, class: "label") }
+        if !legend.isEmpty { PlotAxes.legend(&svg, legend, x: 8, y: subtitle == nil ? 34 : 50) }
         for (row, label) in labels.enumerated() {
             svg.text(PlotAxes.shortened(label, labelChars), x: labelWidth - 6, y: top + Double(row) * rowHeight + 12,
                      anchor: .end, class: "row-label", title: label)
