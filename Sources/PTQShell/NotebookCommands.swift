@@ -108,13 +108,18 @@ enum NotebookCommands {
 public enum Transcript {
     public static func markdown(session: Session) -> String {
         var text = "# ptq session\n\n"
-        text += "- model: \(session.modelPath.map { ($0 as NSString).lastPathComponent } ?? "none")\n"
+        text += "- model: \(modelName(session))\n"
         text += "- data: \(dataNames(session))\n"
         for cell in session.cells where !(cell.words.first == "transcript") {
             text += "\n## [\(cell.number)] `\(cell.text)`\n\n"
             if !cell.output.isEmpty { text += "```\n\(cell.output)```\n" }
         }
         return text
+    }
+
+    /// The loaded model's file name, or "none".
+    static func modelName(_ session: Session) -> String {
+        session.modelPath.map { ($0 as NSString).lastPathComponent } ?? "none"
     }
 
     /// The attached data files' names, sorted, or "none".

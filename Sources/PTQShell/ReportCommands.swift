@@ -19,9 +19,7 @@ enum ReportCommands {
         let path = session.resolve(arguments.positionals[0])
         let page = HTMLReport.page(session: session)
         try writeAtomically(Data(page.utf8), to: path, overwrite: arguments.has("--force"))
-        let cells = session.cells.filter { $0.words.first != "report" }
-        let plots = cells.reduce(0) { $0 + $1.figures.count } + (AccuracyPlots.ladderRows(session.evaluations).rows.isEmpty ? 0 : 1)
-        output.line("wrote \(cells.count) cells and \(plots) plots to \(SessionCommands.displayPath(path, session)) "
+        output.line("wrote \(HTMLReport.shownCells(session).count) cells and \(HTMLReport.plotCount(session)) plots to \(SessionCommands.displayPath(path, session)) "
                     + "(\(ReportFormat.number(Double(page.utf8.count) / 1024)) KiB)")
     }
 
@@ -52,7 +50,7 @@ enum ReportCommands {
                                   rightAligned: Set((3...7).map { $0 + (models ? 1 : 0) })))
         let references = Array(Set(session.evaluations.map(\.reference))).sorted()
         output.line("\(session.evaluations.count) evals; delta and SQNR against FP32 (\(references.joined(separator: ", ")))")
-        if !AccuracyPlots.ladderRows(session.evaluations).rows.isEmpty { output.chart("", .accuracyLadder(session.evaluations)) }
+        if HTMLReport.hasLadder(session) { output.chart("", .accuracyLadder(session.evaluations)) }
     }
 
     /// The record `eval` keeps: which state it measured, under which quantization.
@@ -60,8 +58,7 @@ enum ReportCommands {
                        metrics: [String: Double?]) -> EvaluationRecord {
         let state = session.checkpointOrder.first { session.checkpoints[$0] == graph } ?? session.stateOrigin.map { "after " + $0 } ?? "current"
         let value = { (key: String) in metrics[key] ?? nil }
-        let model = session.modelPath.map { ($0 as NSString).lastPathComponent } ?? "none"
-        return EvaluationRecord(cell: session.cells.count + 1, model: model, state: state, quantization: configuration.map(shortSummary) ?? "FP32",
+        return EvaluationRecord(cell: session.cells.count + 1, model: Transcript.modelName(session), state: state, quantization: configuration.map(shortSummary) ?? "FP32",
                                 reference: reference, samples: Int(value("samples") ?? 0), top1: value("top1"), top5: value("top5"),
                                 fp32Top1: value("fp32.top1"), deltaTop1: value("delta.top1"), sqnr: value("sqnr"))
     }

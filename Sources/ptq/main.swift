@@ -128,21 +128,16 @@ case "run":
     var lines = text.components(separatedBy: "\n")
     if lines.last == "" { lines.removeLast() }
     let result = interpreter.runLines(lines, file: scriptPath, keepGoing: keepGoing)
-    if let transcriptPath {
-        let data = Data(Transcript.markdown(session: interpreter.session).utf8)
-        do {
-            try writeAtomicallyForCLI(data, to: transcriptPath, overwrite: force)
-        } catch {
-            writeErr("ptq: cannot write transcript \(transcriptPath): \(error)\n")
-            exit(1)
-        }
-    }
-    if let reportPath {
+    let outputs: [(path: String?, kind: String, contents: (Session) -> String)] = [
+        (transcriptPath, "transcript", { Transcript.markdown(session: $0) }), (reportPath, "report", { HTMLReport.page(session: $0) }),
+    ]
+    for (path, kind, contents) in outputs {
+        guard let path else { continue }
         do {
             // Without --force, a file the script itself wrote meanwhile is kept too.
-            try writeAtomicallyForCLI(Data(HTMLReport.page(session: interpreter.session).utf8), to: reportPath, overwrite: force)
+            try writeAtomicallyForCLI(Data(contents(interpreter.session).utf8), to: path, overwrite: force)
         } catch {
-            writeErr("ptq: cannot write report \(reportPath): \(error)\n")
+            writeErr("ptq: cannot write \(kind) \(path): \(error)\n")
             exit(1)
         }
     }

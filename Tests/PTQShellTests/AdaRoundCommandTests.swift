@@ -30,8 +30,7 @@ import PTQShell
     }
 
     @Test func encodingsStayFrozenUntilTheWeightsChange() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ptq-adaround-\(getpid())").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let folder = try temporaryFolder("ptq-adaround")
         let (interpreter, text) = session(Self.setup + [
             "quantize --weights 4 --per-channel", "apply adaround --iterations 20 --samples 64",
             "quantize", "export \(folder)/a.onnx --encodings \(folder)/a.encodings --force",

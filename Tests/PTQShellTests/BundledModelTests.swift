@@ -28,8 +28,7 @@ import PTQShell
     }
 
     @Test func encodingsFollowTheFormats() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ptq-export-\(getpid())").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let folder = try temporaryFolder("ptq-export")
         let (_, text) = session(Self.setup + [
             "apply dfq", "quantize --per-channel",
             "export \(folder)/m.onnx --encodings \(folder)/m.encodings --force",

@@ -128,8 +128,7 @@ import PTQEngine
     }
 
     @Test func failedAndOddCellsStillGiveAWellFormedPage() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ptq-report-\(getpid())").path
-        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let folder = try temporaryFolder("ptq-report")
         let (interpreter, text) = runShell(["load models/mnist_mobilenet_skewed.onnx", "ranges \"<&\u{7}caf\u{E9}]]>\""], succeeds: false)
         #expect(text.contains("error: "))
         try? FileManager.default.removeItem(atPath: "\(folder)/page.html")

@@ -37,8 +37,7 @@ import PTQShell
     }
 
     @Test func mixedPrecisionMeetsItsTargetAndExports() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ptq-amp-\(getpid())").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let folder = try temporaryFolder("ptq-amp")
         let (interpreter, text) = session(Self.setup + [
             "quantize", "eval",
             "mixed-precision --target-drop 1 --candidates W4A8,W8A8,W8A16,float",

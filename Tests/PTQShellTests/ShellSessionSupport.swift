@@ -13,3 +13,10 @@ func runShell(_ lines: [String], succeeds: Bool = true) -> (Interpreter, String)
     #expect(result.succeeded == succeeds, "\(box.text)")
     return (interpreter, box.text)
 }
+
+/// A folder for one test's files under the system's temporary folder, created if missing (`name` and the process id).
+func temporaryFolder(_ name: String) throws -> String {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(getpid())").path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    return folder
+}

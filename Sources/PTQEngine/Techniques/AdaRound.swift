@@ -77,7 +77,7 @@ public struct AdaRound: Technique {
             throw PTQError.invalidOption("adaround: '\(unknown)' is not a weight layer of the model; expected names as `layers` lists them")
         }
         var layers: [WeightLayer] = []
-        for layer in WeightLayer.all(in: graph).sorted(by: { (order[$0.name] ?? .max, $0.nodeIndex) < (order[$1.name] ?? .max, $1.nodeIndex) }) {
+        for layer in all.sorted(by: { (order[$0.name] ?? .max, $0.nodeIndex) < (order[$1.name] ?? .max, $1.nodeIndex) }) {
             if let chosen = settings.layers, !chosen.contains(layer.name) {
                 report.skipped.append("\(layer.name): not among the layers asked for")
             } else if encodings[layer.weightName] == nil {

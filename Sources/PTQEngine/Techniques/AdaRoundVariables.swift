@@ -118,9 +118,8 @@ struct AdaRoundVariables {
         let correction1 = 1 - Float(Foundation.pow(Double(beta1), Double(step)))
         let correction2 = 1 - Float(Foundation.pow(Double(beta2), Double(step)))
         let stepSize = learningRate / correction1, rootCorrection2 = correction2.squareRoot()
-        let (zeta, gamma) = (Self.zeta, Self.gamma)
         let (lambda, exponent) = regularization ?? (0, 2)
-        let regularize: Float = regularization == nil ? 0 : 1
+        let regularize = regularization != nil
         let count = values.count
         let gradients = SendablePointer(weightGradient)
         let floors = SendablePointer(self.floors.withUnsafeMutableBufferPointer { $0.baseAddress! })
@@ -133,7 +132,7 @@ struct AdaRoundVariables {
                                       lambda: lambda, exponent: exponent)
         Self.forEachBlock(count) { range in
             Self.update(range, gradients.pointer, floors.pointer, scales.pointer, tops.pointer, values.pointer, m.pointer, v.pointer,
-                        constants, regularize: regularize != 0)
+                        constants, regularize: regularize)
         }
     }
 

@@ -6,8 +6,8 @@ import Foundation
 /// XHTML-compatible (every element closed, numeric character references only) so XML tools can read it.
 public enum HTMLReport {
     public static func page(session: Session) -> String {
-        let model = session.modelPath.map { ($0 as NSString).lastPathComponent } ?? "none"
-        let cells = session.cells.filter { $0.words.first != "report" }
+        let model = Transcript.modelName(session)
+        let cells = shownCells(session)
         var html = "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
         html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
         html += "<title>ptq session: \(Markup.escape(model))</title>\n<style>\n\(stylesheet)</style>\n</head>\n<body>\n"
@@ -16,15 +16,28 @@ public enum HTMLReport {
         html += "<li>data: \(Markup.escape(Transcript.dataNames(session)))</li>\n"
         html += "<li>\(cells.count) cells, \(cells.filter { !$0.succeeded }.count) failed; \(session.evaluations.count) evals</li>\n"
         html += "</ul>\n</header>\n"
-        if !AccuracyPlots.ladderRows(session.evaluations).rows.isEmpty {
+        if hasLadder(session) {
             html += "<section class=\"summary\" id=\"accuracy\">\n<h2>Accuracy across the session</h2>\n"
-            html += "<figure>\n" + FigurePlots.render(.accuracyLadder(session.evaluations)) + "</figure>\n</section>\n"
+            html += figure(.accuracyLadder(session.evaluations)) + "</section>\n"
         }
         html += "<main>\n"
         for cell in cells { html += section(cell) }
         html += "</main>\n</body>\n</html>\n"
         return html
     }
+
+    /// The cells the page shows: all but `report`'s own.
+    static func shownCells(_ session: Session) -> [Cell] { session.cells.filter { $0.words.first != "report" } }
+
+    /// Whether the page opens with the accuracy ladder: some eval has a value it can draw.
+    static func hasLadder(_ session: Session) -> Bool { !AccuracyPlots.ladderRows(session.evaluations).rows.isEmpty }
+
+    /// How many plots the page draws: every cell's charts and the ladder.
+    static func plotCount(_ session: Session) -> Int {
+        shownCells(session).reduce(0) { $0 + $1.figures.count } + (hasLadder(session) ? 1 : 0)
+    }
+
+    static func figure(_ figure: Figure) -> String { "<figure>\n" + FigurePlots.render(figure) + "</figure>\n" }
 
     /// One cell: its command, then its output with each chart's text replaced by the chart's plot.
     static func section(_ cell: Cell) -> String {
@@ -42,7 +55,7 @@ public enum HTMLReport {
         }
         for placed in cell.figures where placed.textRange.lowerBound >= position && placed.textRange.upperBound <= bytes.count {
             text(upTo: placed.textRange.lowerBound)
-            html += "<figure>\n" + FigurePlots.render(placed.figure) + "</figure>\n"
+            html += figure(placed.figure)
             position = placed.textRange.upperBound
         }
         text(upTo: bytes.count)
