@@ -5,9 +5,9 @@ import Testing
 /// AdaRound's pieces against their definitions: the hand-written gradients against finite differences of the loss, the
 /// rounding variables against the paper's formulas, and the whole pass on the bundled model.
 @Suite struct AdaRoundTests {
-    /// A problem with random cached inputs and targets.
+    /// A problem with random cached inputs and targets (also returned as the model would produce them).
     func problem(_ shape: LayerReconstruction.Shape, activation: ReconstructionActivation, bias: Bool, samples: Int = 3,
-                 seed: UInt64) -> (LayerReconstruction, [Float]) {
+                 seed: UInt64) -> (LayerReconstruction, [Float], inputs: [Float], targets: [Float]) {
         var random = SeededGenerator(seed: seed)
         let outputs: Int
         switch shape {
@@ -16,9 +16,13 @@ import Testing
         }
         let problem = LayerReconstruction(shape: shape, bias: bias ? (0..<outputs).map { _ in Float(random.normal()) * 0.3 } : nil,
                                           activation: activation, samples: samples, batch: samples)
-        for index in 0..<(samples * problem.inputSize) { problem.inputs[index] = Float(random.normal()) }
-        for index in 0..<(samples * problem.outputSize) { problem.targets[index] = Float(random.normal()) + 0.5 }
-        return (problem, (0..<problem.weightCount).map { _ in Float(random.normal()) * 0.5 })
+        let inputs = (0..<(samples * problem.inputSize)).map { _ in Float(random.normal()) }
+        let targets = (0..<(samples * problem.outputSize)).map { _ in Float(random.normal()) + 0.5 }
+        for sample in 0..<samples {
+            inputs.withUnsafeBufferPointer { problem.storeInput($0.baseAddress! + sample * problem.inputSize, sample: sample) }
+            targets.withUnsafeBufferPointer { problem.storeTarget($0.baseAddress! + sample * problem.outputSize, sample: sample) }
+        }
+        return (problem, (0..<problem.weightCount).map { _ in Float(random.normal()) * 0.5 }, inputs, targets)
     }
 
     func loss(_ problem: LayerReconstruction, _ weight: [Float], batch: [Int]) -> Double {
@@ -30,7 +34,7 @@ import Testing
 
     /// The gradient's projection on random directions equals the central difference of the loss along them.
     func checkGradient(_ shape: LayerReconstruction.Shape, activation: ReconstructionActivation, bias: Bool = true, seed: UInt64) {
-        let (problem, weight) = problem(shape, activation: activation, bias: bias, seed: seed)
+        let (problem, weight, _, _) = problem(shape, activation: activation, bias: bias, seed: seed)
         let batch = [2, 0]
         var gradient = [Float](repeating: 0, count: weight.count)
         weight.withUnsafeBufferPointer { w in
@@ -65,6 +69,85 @@ import Testing
                       bias: false, seed: 5)
         checkGradient(.convolution(geometry(channels: 3, outputs: 4, kernel: 1, stride: 1, pad: 0, groups: 1)),
                       activation: .channelBound([0.5, 1, 2, 0.2]), seed: 6)
+    }
+
+    /// Depthwise layers take a kernel of their own (forward, loss and gradient fused): its loss equals the executor's
+    /// forward pass followed by the activation, and its gradient the loss's finite differences, over kernel sizes,
+    /// strides, odd sizes, uneven padding and a dilated kernel (which takes the plain path); its gradient also equals dW by
+    /// its definition, summed tap by tap.
+    @Test func depthwiseGradientsMatchTheExecutorAndFiniteDifferences() {
+        func depthwise(_ channels: Int, _ height: Int, _ width: Int, kernel: Int, stride: Int, pads: (Int, Int, Int, Int),
+                       dilation: Int = 1) -> ConvolutionGeometry {
+            ConvolutionGeometry(batch: 1, inChannels: channels, inHeight: height, inWidth: width, outChannels: channels, kernelHeight: kernel,
+                                kernelWidth: kernel, strideHeight: stride, strideWidth: stride, dilationHeight: dilation,
+                                dilationWidth: dilation, padTop: pads.0, padLeft: pads.1, padBottom: pads.2, padRight: pads.3, groups: channels)
+        }
+        let cases: [(ConvolutionGeometry, ReconstructionActivation)] = [
+            (depthwise(3, 9, 11, kernel: 3, stride: 1, pads: (1, 1, 1, 1)), .clip(0, 6)),
+            (depthwise(2, 9, 10, kernel: 3, stride: 2, pads: (0, 0, 1, 1)), .relu),
+            (depthwise(3, 13, 7, kernel: 5, stride: 2, pads: (2, 2, 2, 2)), .sigmoid),
+            (depthwise(2, 8, 8, kernel: 5, stride: 1, pads: (2, 1, 2, 3)), .channelBound([3, 4])),
+            (depthwise(2, 20, 17, kernel: 3, stride: 1, pads: (1, 1, 1, 1)), .none),
+            (depthwise(2, 9, 9, kernel: 3, stride: 1, pads: (2, 2, 2, 2), dilation: 2), .tanh),
+        ]
+        for (index, (g, activation)) in cases.enumerated() {
+            let seed = UInt64(20 + index)
+            checkGradient(.convolution(g), activation: activation, seed: seed)
+            let (problem, weight, inputs, targets) = problem(.convolution(g), activation: activation, bias: true, seed: seed)
+            let batch = [1, 2]
+            var expected = 0.0
+            var output = [Float](repeating: 0, count: problem.outputSize)
+            var expectedGradient = [Float](repeating: 0, count: weight.count)
+            for sample in batch {
+                output.withUnsafeMutableBufferPointer { out in
+                    problem.bias!.withUnsafeBufferPointer { bias in
+                        inputs.withUnsafeBufferPointer { input in
+                            ConvolutionKernel.run(input: input.baseAddress! + sample * problem.inputSize, weight: weight, bias: bias.baseAddress!,
+                                                  output: out.baseAddress!, geometry: g, activation: .none)
+                        }
+                    }
+                }
+                let plane = g.outHeight * g.outWidth
+                for (offset, z) in output.enumerated() {
+                    let difference = Double(activation.apply(z, channel: offset / plane) - targets[sample * problem.outputSize + offset])
+                    expected += difference * difference / Double(batch.count * plane)
+                }
+                // dW by its definition: dL/dz at every output times the input each tap reads there.
+                let input = inputs[(sample * problem.inputSize)...]
+                for channel in 0..<g.outChannels {
+                    output.withUnsafeMutableBufferPointer { z in
+                        targets.withUnsafeBufferPointer { t in
+                            activation.gradient(z.baseAddress! + channel * plane, target: t.baseAddress! + sample * problem.outputSize + channel * plane,
+                                                count: plane, channel: channel, scale: 1 / Float(batch.count * plane))
+                        }
+                    }
+                    for oh in 0..<g.outHeight {
+                        for ow in 0..<g.outWidth {
+                            for kh in 0..<g.kernelHeight {
+                                for kw in 0..<g.kernelWidth {
+                                    let ih = oh * g.strideHeight + kh * g.dilationHeight - g.padTop
+                                    let iw = ow * g.strideWidth + kw * g.dilationWidth - g.padLeft
+                                    guard ih >= 0 && ih < g.inHeight && iw >= 0 && iw < g.inWidth else { continue }
+                                    expectedGradient[(channel * g.kernelHeight + kh) * g.kernelWidth + kw] +=
+                                        output[channel * plane + oh * g.outWidth + ow] * input[input.startIndex + (channel * g.inHeight + ih) * g.inWidth + iw]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            var gradient = [Float](repeating: 0, count: weight.count)
+            weight.withUnsafeBufferPointer { w in
+                gradient.withUnsafeMutableBufferPointer { _ = problem.gradient(weight: w.baseAddress!, batch: batch, into: $0.baseAddress!, measure: false) }
+            }
+            let largest = expectedGradient.map(abs).max()!
+            #expect(largest > 0)
+            for (analytic, reference) in zip(gradient, expectedGradient) {
+                #expect(abs(analytic - reference) <= 1e-5 * largest, "\(g) \(activation): \(analytic) vs \(reference)")
+            }
+            let measured = weight.withUnsafeBufferPointer { problem.gradient(weight: $0.baseAddress!, batch: batch, into: nil, measure: true)! }
+            #expect(abs(measured - expected) <= 1e-5 * expected, "\(g) \(activation): \(measured) vs \(expected)")
+        }
     }
 
     @Test func linearGradientsMatchFiniteDifferences() {

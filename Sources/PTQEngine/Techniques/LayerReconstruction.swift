@@ -4,8 +4,9 @@
 /// output channels and averaged over samples and positions (AIMET's ‖·‖² over dim 1, then the mean).
 ///
 /// The gradient is written by hand: with dZ = dL/dz from `ReconstructionActivation`,
-/// - Conv: dW_g += dZ_g · im2col(x_g)ᵀ per sample and group (SGEMM; a 1×1 stride-1 conv reads x as the matrix
-///   itself); a depthwise conv takes `DepthwiseWeightGradient`, as GEMM with one row per channel wastes the BLAS;
+/// - Conv: dW_g += dZ_g · im2col(x_g)ᵀ per sample and group (`ConvolutionReconstructionStep`, SGEMM; a 1×1 stride-1
+///   conv reads x as the matrix itself); a depthwise conv takes `DepthwiseReconstructionKernel` (forward, dL/dz and dW
+///   fused per channel; GEMM with one row per channel wastes the BLAS), or `DilatedDepthwiseStep` when dilated;
 /// - Gemm and MatMul: the batch's rows X (B·R × K), Z = X·W, dW = Xᵀ·dZ (or dZᵀ·X for a transposed Gemm weight).
 /// Convolutions split the batch's samples over the worker threads (each sample's forward, residual and gradient stay
 /// in cache, every thread with its own gradient), then add the threads' gradients in a fixed order: the same bits on
@@ -21,10 +22,13 @@ final class LayerReconstruction: @unchecked Sendable {
     let shape: Shape
     let bias: [Float]?
     let activation: ReconstructionActivation
+    /// Floats of one sample's input and target as the model produces them.
     let samples: Int, inputSize: Int, outputSize: Int, weightCount: Int
-    /// samples × inputSize and samples × outputSize floats, filled by the caller.
-    let inputs: UnsafeMutablePointer<Float>
-    let targets: UnsafeMutablePointer<Float>
+    /// Floats of one cached sample as stored (`storeInput`, `storeTarget`).
+    let storedInputSize: Int, storedOutputSize: Int
+    /// samples × storedInputSize and samples × storedOutputSize floats.
+    private let inputs: UnsafeMutablePointer<Float>
+    private let targets: UnsafeMutablePointer<Float>
     private let parts: Int
     private var scratch: [UnsafeMutablePointer<Float>] = []
     private let scratchSize: Int
@@ -40,10 +44,10 @@ final class LayerReconstruction: @unchecked Sendable {
             outputSize = g.outChannels * g.outHeight * g.outWidth
             weightCount = g.outChannels * g.inChannelsPerGroup * g.kernelHeight * g.kernelWidth
             parts = max(1, min(Parallel.workers, batch))
-            let columns = g.isPointwise ? 0 : g.isDepthwise ? DepthwiseWeightGradient.scratchCount(g)
-                : g.inChannelsPerGroup * g.kernelHeight * g.kernelWidth * g.outHeight * g.outWidth
-            // Per thread: the output, the im2col matrix (a depthwise conv's padded planes), the thread's gradient.
-            scratchSize = outputSize + columns + weightCount
+            let stepScratch = DepthwiseReconstructionKernel.supports(g) ? DepthwiseReconstructionKernel.scratchCount(g)
+                : g.isDepthwise ? DilatedDepthwiseStep.scratchCount(g) : ConvolutionReconstructionStep.scratchCount(g)
+            // Per thread: the step's scratch, then the thread's gradient.
+            scratchSize = stepScratch + weightCount
         case .linear(let rows, let inFeatures, let outFeatures, _):
             inputSize = rows * inFeatures
             outputSize = rows * outFeatures
@@ -52,8 +56,11 @@ final class LayerReconstruction: @unchecked Sendable {
             // The batch's rows, their outputs and targets.
             scratchSize = batch * (inputSize + 2 * outputSize)
         }
-        inputs = .allocate(capacity: max(1, samples * inputSize))
-        targets = .allocate(capacity: max(1, samples * outputSize))
+        (storedInputSize, storedOutputSize) = Self.storedSizes(shape)
+        // Eight floats of slack: `DepthwiseReconstructionKernel` reads a vector past a channel's planes.
+        inputs = .allocate(capacity: samples * storedInputSize + 8)
+        (inputs + samples * storedInputSize).initialize(repeating: 0, count: 8)
+        targets = .allocate(capacity: max(1, samples * storedOutputSize))
         scratch = (0..<parts).map { _ in .allocate(capacity: scratchSize) }
     }
 
@@ -61,6 +68,39 @@ final class LayerReconstruction: @unchecked Sendable {
         inputs.deallocate()
         targets.deallocate()
         scratch.forEach { $0.deallocate() }
+    }
+
+    /// Floats of one cached sample's input and target as stored: as the model produces them, except a depthwise
+    /// layer's, which `DepthwiseReconstructionKernel` stores the way its passes read them.
+    static func storedSizes(_ shape: Shape) -> (input: Int, output: Int) {
+        switch shape {
+        case .convolution(let g) where DepthwiseReconstructionKernel.supports(g):
+            return (DepthwiseReconstructionKernel.storedInputCount(g), DepthwiseReconstructionKernel.storedTargetCount(g))
+        case .convolution(let g):
+            return (g.inChannels * g.inHeight * g.inWidth, g.outChannels * g.outHeight * g.outWidth)
+        case .linear(let rows, let inFeatures, let outFeatures, _):
+            return (rows * inFeatures, rows * outFeatures)
+        }
+    }
+
+    /// Caches sample `sample`'s input (`inputSize` floats as the model produces them).
+    func storeInput(_ input: UnsafePointer<Float>, sample: Int) {
+        let stored = inputs + sample * storedInputSize
+        if case .convolution(let g) = shape, DepthwiseReconstructionKernel.supports(g) {
+            DepthwiseReconstructionKernel.storeInput(g, from: input, into: stored)
+        } else {
+            stored.update(from: input, count: inputSize)
+        }
+    }
+
+    /// Caches sample `sample`'s target (`outputSize` floats as the model produces them).
+    func storeTarget(_ target: UnsafePointer<Float>, sample: Int) {
+        let stored = targets + sample * storedOutputSize
+        if case .convolution(let g) = shape, DepthwiseReconstructionKernel.supports(g) {
+            DepthwiseReconstructionKernel.storeTarget(g, from: target, into: stored)
+        } else {
+            stored.update(from: target, count: outputSize)
+        }
     }
 
     /// Writes dL/dW̃ for the samples `batch` at weight `weight` into `gradient` (when given); returns L when `measure`.
@@ -83,40 +123,27 @@ final class LayerReconstruction: @unchecked Sendable {
         let lossPointer = SendablePointer(losses.withUnsafeMutableBufferPointer { $0.baseAddress! })
         let weights = SendablePointer(UnsafeMutablePointer(mutating: weight))
         let wantsGradient = gradient != nil
+        let fused = DepthwiseReconstructionKernel.supports(g)
         Parallel.forEachPartSerially(parts) { part in
-            let buffer = self.scratch[part]
-            let output = buffer, columns = buffer + self.outputSize
-            let partGradient = columns + (self.scratchSize - self.outputSize - self.weightCount)
+            let scratch = self.scratch[part]
+            let partGradient = scratch + (self.scratchSize - self.weightCount)
             partGradient.update(repeating: 0, count: self.weightCount)
             var loss = 0.0
             for position in (batch.count * part / parts)..<(batch.count * (part + 1) / parts) {
                 let sample = batch[position]
-                let input = UnsafePointer(self.inputs + sample * self.inputSize), target = self.targets + sample * self.outputSize
-                self.bias.withOptionalPointer { bias in
-                    ConvolutionKernel.run(input: input, weight: weights.pointer, bias: bias, output: output, geometry: g, activation: .none)
-                }
-                for channel in 0..<g.outChannels {
-                    if measure {
-                        loss += self.activation.squaredError(output + channel * plane, target: target + channel * plane, count: plane, channel: channel)
+                let input = UnsafePointer(self.inputs + sample * self.storedInputSize), target = self.targets + sample * self.storedOutputSize
+                let (weight, activation, gradient) = (weights.pointer, self.activation, wantsGradient ? partGradient : nil)
+                loss += self.bias.withOptionalPointer { bias in
+                    if fused {
+                        return DepthwiseReconstructionKernel.run(g, input: input, weight: weight, bias: bias, target: target, activation: activation,
+                                                                 scale: scale, gradient: gradient, measure: measure, scratch: scratch)
                     }
-                    if wantsGradient {
-                        self.activation.gradient(output + channel * plane, target: target + channel * plane, count: plane, channel: channel, scale: scale)
+                    if g.isDepthwise {
+                        return DilatedDepthwiseStep.run(g, input: input, weight: weight, bias: bias, target: target, activation: activation,
+                                                        scale: scale, gradient: gradient, measure: measure, scratch: scratch)
                     }
-                }
-                if !wantsGradient { continue }
-                if g.isDepthwise {
-                    DepthwiseWeightGradient.accumulate(g, outputGradient: output, input: input, into: partGradient, scratch: columns)
-                    continue
-                }
-                let kernelSize = g.inChannelsPerGroup * g.kernelHeight * g.kernelWidth
-                let inPlane = g.inHeight * g.inWidth
-                for group in 0..<g.groups {
-                    let groupInput = input + group * g.inChannelsPerGroup * inPlane
-                    if !g.isPointwise { Im2Col.fill(columns, from: groupInput, geometry: g, columns: 0..<plane) }
-                    let firstChannel = group * g.outChannelsPerGroup
-                    sgemm(m: g.outChannelsPerGroup, n: kernelSize, k: plane, a: output + firstChannel * plane, lda: plane,
-                          b: g.isPointwise ? groupInput : UnsafePointer(columns), ldb: plane, transposeB: true,
-                          c: partGradient + firstChannel * kernelSize, ldc: kernelSize, beta: 1)
+                    return ConvolutionReconstructionStep.run(g, input: input, weight: weight, bias: bias, target: target, activation: activation,
+                                                             scale: scale, gradient: gradient, measure: measure, scratch: scratch)
                 }
             }
             lossPointer.pointer[part] = loss

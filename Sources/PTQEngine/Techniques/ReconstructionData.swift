@@ -18,43 +18,53 @@ enum ReconstructionData {
         }
     }
 
-    /// Floats of one sample's input and target for `layer`, from the per-sample shapes `shapes` (batch 1).
+    /// Floats of one cached sample's input and target for `layer` as stored, from the per-sample shapes `shapes`
+    /// (batch 1).
     static func sampleSizes(_ layer: WeightLayer, in graph: Graph, shapes: [String: [Int]]) throws -> [Int] {
-        let node = graph.nodes[layer.nodeIndex]
-        let (_, target) = ReconstructionActivation.following(layer, in: graph)
-        guard let inputShape = shapes[node.inputs[0]], let outputShape = shapes[target] else {
-            throw PTQError.execution(node: node.name, op: node.opType, problem: "its input or output was not produced when the model ran")
-        }
-        return [inputShape.reduce(1, *), outputShape.reduce(1, *)]
+        let sizes = LayerReconstruction.storedSizes(try layout(layer, in: graph, shapes: shapes).shape)
+        return [sizes.input, sizes.output]
     }
 
     /// The problem for `layer` with per-sample shapes from `shapes` (batch 1), room for `samples` cached samples.
     static func problem(_ layer: WeightLayer, in graph: Graph, shapes: [String: [Int]], samples: Int, batch: Int) throws -> (LayerReconstruction, input: String, target: String) {
+        let node = graph.nodes[layer.nodeIndex]
+        let (shape, activation, target) = try layout(layer, in: graph, shapes: shapes)
+        let bias = layer.biasName.map { graph.initializers[$0]!.floats }
+        return (LayerReconstruction(shape: shape, bias: bias, activation: activation, samples: samples, batch: batch), node.inputs[0], target)
+    }
+
+    /// The shape of `layer`'s problem, its activation and the tensor holding its target; checks that the layer's input
+    /// and target have the sizes its weight implies.
+    private static func layout(_ layer: WeightLayer, in graph: Graph, shapes: [String: [Int]]) throws
+        -> (shape: LayerReconstruction.Shape, activation: ReconstructionActivation, target: String) {
         let node = graph.nodes[layer.nodeIndex]
         let weight = graph.initializers[layer.weightName]!
         let (activation, target) = ReconstructionActivation.following(layer, in: graph)
         guard let inputShape = shapes[node.inputs[0]], let outputShape = shapes[target] else {
             throw PTQError.execution(node: node.name, op: node.opType, problem: "its input or output was not produced when the model ran")
         }
-        let bias = layer.biasName.map { graph.initializers[$0]!.floats }
         let shape: LayerReconstruction.Shape
+        let sizes: (input: Int, output: Int)
         switch layer.opType {
         case "Conv":
-            shape = .convolution(try ConvolutionOperators.geometry(node, input: inputShape, weight: weight.shape))
+            let g = try ConvolutionOperators.geometry(node, input: inputShape, weight: weight.shape)
+            shape = .convolution(g)
+            sizes = (g.inChannels * g.inHeight * g.inWidth, g.outChannels * g.outHeight * g.outWidth)
         case "Gemm":
             let transposed = node.int("transB", default: 0) != 0
-            shape = .linear(rows: 1, inFeatures: transposed ? weight.shape[1] : weight.shape[0],
-                            outFeatures: transposed ? weight.shape[0] : weight.shape[1], transposedWeight: transposed)
+            let (inFeatures, outFeatures) = transposed ? (weight.shape[1], weight.shape[0]) : (weight.shape[0], weight.shape[1])
+            shape = .linear(rows: 1, inFeatures: inFeatures, outFeatures: outFeatures, transposedWeight: transposed)
+            sizes = (inFeatures, outFeatures)
         default:
             let rows = inputShape.count <= 1 ? 1 : inputShape.dropLast().reduce(1, *)
             shape = .linear(rows: rows, inFeatures: weight.shape[0], outFeatures: weight.shape[1], transposedWeight: false)
+            sizes = (rows * weight.shape[0], rows * weight.shape[1])
         }
-        let problem = LayerReconstruction(shape: shape, bias: bias, activation: activation, samples: samples, batch: batch)
-        guard problem.inputSize == inputShape.reduce(1, *), problem.outputSize == outputShape.reduce(1, *) else {
+        guard sizes.input == inputShape.reduce(1, *), sizes.output == outputShape.reduce(1, *) else {
             throw PTQError.execution(node: node.name, op: node.opType,
                 problem: "its input \(describeShape(inputShape)) or output \(describeShape(outputShape)) does not match its weight \(describeShape(weight.shape))")
         }
-        return (problem, node.inputs[0], target)
+        return (shape, activation, target)
     }
 
     /// `wanted` of the first `count` samples, evenly spaced (all of them when wanted ≥ count): a subset that spans

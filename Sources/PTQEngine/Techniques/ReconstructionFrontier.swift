@@ -42,10 +42,10 @@ final class ReconstructionFrontier {
             let first = position
             try Self.advance(simulated, &states[0], until: input)
             position = try Self.copy(states[0].values[input]!, range: range, selected: selected, from: first,
-                                     into: problem.inputs, sampleSize: problem.inputSize)
+                                     sampleSize: problem.inputSize, store: problem.storeInput)
             try Self.advance(reference, &states[1], until: target)
             _ = try Self.copy(states[1].values[target]!, range: range, selected: selected, from: first,
-                              into: problem.targets, sampleSize: problem.outputSize)
+                              sampleSize: problem.outputSize, store: problem.storeTarget)
             next.memoryBudget = memoryBudget - spill.memoryBytes
             try next.write(chunk, states)
         }
@@ -61,18 +61,17 @@ final class ReconstructionFrontier {
         }
     }
 
-    /// Copies the rows of `tensor` (the samples `range`) that `selected` names, starting at selected[first]; returns
-    /// the position in `selected` after them.
-    static func copy(_ tensor: Tensor, range: Range<Int>, selected: [Int], from first: Int,
-                     into buffer: UnsafeMutablePointer<Float>, sampleSize: Int) throws -> Int {
+    /// Stores the rows of `tensor` (the samples `range`) that `selected` names, starting at selected[first], as cached
+    /// samples numbered by their position in `selected`; returns the position after them.
+    static func copy(_ tensor: Tensor, range: Range<Int>, selected: [Int], from first: Int, sampleSize: Int,
+                     store: (UnsafePointer<Float>, Int) -> Void) throws -> Int {
         guard tensor.kind == .float, tensor.count == range.count * sampleSize else {
             throw PTQError.shapeMismatch("a tensor AdaRound caches holds \(tensor.count) values for \(range.count) samples; expected \(sampleSize) per sample")
         }
         var position = first
         tensor.floats.withUnsafeBufferPointer { values in
             while position < selected.count, selected[position] < range.upperBound {
-                (buffer + position * sampleSize).update(from: values.baseAddress! + (selected[position] - range.lowerBound) * sampleSize,
-                                                        count: sampleSize)
+                store(values.baseAddress! + (selected[position] - range.lowerBound) * sampleSize, position)
                 position += 1
             }
         }
