@@ -71,82 +71,111 @@ import Testing
                       activation: .channelBound([0.5, 1, 2, 0.2]), seed: 6)
     }
 
-    /// Depthwise layers take a kernel of their own (forward, loss and gradient fused): its loss equals the executor's
-    /// forward pass followed by the activation, and its gradient the loss's finite differences, over kernel sizes,
-    /// strides, odd sizes, uneven padding and a dilated kernel (which takes the plain path); its gradient also equals dW by
-    /// its definition, summed tap by tap.
-    @Test func depthwiseGradientsMatchTheExecutorAndFiniteDifferences() {
-        func depthwise(_ channels: Int, _ height: Int, _ width: Int, kernel: Int, stride: Int, pads: (Int, Int, Int, Int),
-                       dilation: Int = 1) -> ConvolutionGeometry {
-            ConvolutionGeometry(batch: 1, inChannels: channels, inHeight: height, inWidth: width, outChannels: channels, kernelHeight: kernel,
-                                kernelWidth: kernel, strideHeight: stride, strideWidth: stride, dilationHeight: dilation,
-                                dilationWidth: dilation, padTop: pads.0, padLeft: pads.1, padBottom: pads.2, padRight: pads.3, groups: channels)
-        }
-        let cases: [(ConvolutionGeometry, ReconstructionActivation)] = [
-            (depthwise(3, 9, 11, kernel: 3, stride: 1, pads: (1, 1, 1, 1)), .clip(0, 6)),
-            (depthwise(2, 9, 10, kernel: 3, stride: 2, pads: (0, 0, 1, 1)), .relu),
-            (depthwise(3, 13, 7, kernel: 5, stride: 2, pads: (2, 2, 2, 2)), .sigmoid),
-            (depthwise(2, 8, 8, kernel: 5, stride: 1, pads: (2, 1, 2, 3)), .channelBound([3, 4])),
-            (depthwise(2, 20, 17, kernel: 3, stride: 1, pads: (1, 1, 1, 1)), .none),
-            (depthwise(2, 9, 9, kernel: 3, stride: 1, pads: (2, 2, 2, 2), dilation: 2), .tanh),
-        ]
-        for (index, (g, activation)) in cases.enumerated() {
-            let seed = UInt64(20 + index)
-            checkGradient(.convolution(g), activation: activation, seed: seed)
-            let (problem, weight, inputs, targets) = problem(.convolution(g), activation: activation, bias: true, seed: seed)
-            let batch = [1, 2]
-            var expected = 0.0
-            var output = [Float](repeating: 0, count: problem.outputSize)
-            var expectedGradient = [Float](repeating: 0, count: weight.count)
-            for sample in batch {
-                output.withUnsafeMutableBufferPointer { out in
-                    problem.bias!.withUnsafeBufferPointer { bias in
-                        inputs.withUnsafeBufferPointer { input in
-                            ConvolutionKernel.run(input: input.baseAddress! + sample * problem.inputSize, weight: weight, bias: bias.baseAddress!,
-                                                  output: out.baseAddress!, geometry: g, activation: .none)
-                        }
+    /// The problem's loss against the executor's forward pass followed by the activation, and its gradient against the
+    /// loss's finite differences and against dW by its definition (dL/dz at every output times the input each tap
+    /// reads there), for any convolution.
+    func checkAgainstDefinition(_ g: ConvolutionGeometry, _ activation: ReconstructionActivation, seed: UInt64) {
+        checkGradient(.convolution(g), activation: activation, seed: seed)
+        let (problem, weight, inputs, targets) = problem(.convolution(g), activation: activation, bias: true, seed: seed)
+        let batch = [1, 2]
+        let plane = g.outHeight * g.outWidth
+        var expected = 0.0
+        var output = [Float](repeating: 0, count: problem.outputSize)
+        var expectedGradient = [Float](repeating: 0, count: weight.count)
+        for sample in batch {
+            output.withUnsafeMutableBufferPointer { out in
+                problem.bias!.withUnsafeBufferPointer { bias in
+                    inputs.withUnsafeBufferPointer { input in
+                        ConvolutionKernel.run(input: input.baseAddress! + sample * problem.inputSize, weight: weight, bias: bias.baseAddress!,
+                                              output: out.baseAddress!, geometry: g, activation: .none)
                     }
                 }
-                let plane = g.outHeight * g.outWidth
-                for (offset, z) in output.enumerated() {
-                    let difference = Double(activation.apply(z, channel: offset / plane) - targets[sample * problem.outputSize + offset])
-                    expected += difference * difference / Double(batch.count * plane)
-                }
-                // dW by its definition: dL/dz at every output times the input each tap reads there.
-                let input = inputs[(sample * problem.inputSize)...]
-                for channel in 0..<g.outChannels {
-                    output.withUnsafeMutableBufferPointer { z in
-                        targets.withUnsafeBufferPointer { t in
-                            activation.gradient(z.baseAddress! + channel * plane, target: t.baseAddress! + sample * problem.outputSize + channel * plane,
-                                                count: plane, channel: channel, scale: 1 / Float(batch.count * plane))
-                        }
+            }
+            for (offset, z) in output.enumerated() {
+                let difference = Double(activation.apply(z, channel: offset / plane) - targets[sample * problem.outputSize + offset])
+                expected += difference * difference / Double(batch.count * plane)
+            }
+            let input = inputs[(sample * problem.inputSize)...]
+            for channel in 0..<g.outChannels {
+                output.withUnsafeMutableBufferPointer { z in
+                    targets.withUnsafeBufferPointer { t in
+                        activation.gradient(z.baseAddress! + channel * plane, target: t.baseAddress! + sample * problem.outputSize + channel * plane,
+                                            count: plane, channel: channel, scale: 1 / Float(batch.count * plane))
                     }
-                    for oh in 0..<g.outHeight {
-                        for ow in 0..<g.outWidth {
-                            for kh in 0..<g.kernelHeight {
-                                for kw in 0..<g.kernelWidth {
+                }
+                let firstInput = channel / g.outChannelsPerGroup * g.inChannelsPerGroup
+                for inChannel in 0..<g.inChannelsPerGroup {
+                    for kh in 0..<g.kernelHeight {
+                        for kw in 0..<g.kernelWidth {
+                            var sum: Float = 0
+                            for oh in 0..<g.outHeight {
+                                for ow in 0..<g.outWidth {
                                     let ih = oh * g.strideHeight + kh * g.dilationHeight - g.padTop
                                     let iw = ow * g.strideWidth + kw * g.dilationWidth - g.padLeft
                                     guard ih >= 0 && ih < g.inHeight && iw >= 0 && iw < g.inWidth else { continue }
-                                    expectedGradient[(channel * g.kernelHeight + kh) * g.kernelWidth + kw] +=
-                                        output[channel * plane + oh * g.outWidth + ow] * input[input.startIndex + (channel * g.inHeight + ih) * g.inWidth + iw]
+                                    sum += output[channel * plane + oh * g.outWidth + ow]
+                                        * input[input.startIndex + ((firstInput + inChannel) * g.inHeight + ih) * g.inWidth + iw]
                                 }
                             }
+                            expectedGradient[((channel * g.inChannelsPerGroup + inChannel) * g.kernelHeight + kh) * g.kernelWidth + kw] += sum
                         }
                     }
                 }
             }
-            var gradient = [Float](repeating: 0, count: weight.count)
-            weight.withUnsafeBufferPointer { w in
-                gradient.withUnsafeMutableBufferPointer { _ = problem.gradient(weight: w.baseAddress!, batch: batch, into: $0.baseAddress!, measure: false) }
-            }
-            let largest = expectedGradient.map(abs).max()!
-            #expect(largest > 0)
-            for (analytic, reference) in zip(gradient, expectedGradient) {
-                #expect(abs(analytic - reference) <= 1e-5 * largest, "\(g) \(activation): \(analytic) vs \(reference)")
-            }
-            let measured = weight.withUnsafeBufferPointer { problem.gradient(weight: $0.baseAddress!, batch: batch, into: nil, measure: true)! }
-            #expect(abs(measured - expected) <= 1e-5 * expected, "\(g) \(activation): \(measured) vs \(expected)")
+        }
+        var gradient = [Float](repeating: 0, count: weight.count)
+        weight.withUnsafeBufferPointer { w in
+            gradient.withUnsafeMutableBufferPointer { _ = problem.gradient(weight: w.baseAddress!, batch: batch, into: $0.baseAddress!, measure: false) }
+        }
+        let largest = expectedGradient.map(abs).max()!
+        #expect(largest > 0)
+        for (analytic, reference) in zip(gradient, expectedGradient) {
+            #expect(abs(analytic - reference) <= 1e-5 * largest, "\(g) \(activation): \(analytic) vs \(reference)")
+        }
+        let measured = weight.withUnsafeBufferPointer { problem.gradient(weight: $0.baseAddress!, batch: batch, into: nil, measure: true)! }
+        #expect(abs(measured - expected) <= 1e-5 * expected, "\(g) \(activation): \(measured) vs \(expected)")
+    }
+
+    func convolution(_ inChannels: Int, _ outChannels: Int, _ height: Int, _ width: Int, kernel: Int, stride: Int,
+                     pads: (Int, Int, Int, Int), dilation: Int = 1, groups: Int = 1) -> ConvolutionGeometry {
+        ConvolutionGeometry(batch: 1, inChannels: inChannels, inHeight: height, inWidth: width, outChannels: outChannels, kernelHeight: kernel,
+                            kernelWidth: kernel, strideHeight: stride, strideWidth: stride, dilationHeight: dilation,
+                            dilationWidth: dilation, padTop: pads.0, padLeft: pads.1, padBottom: pads.2, padRight: pads.3, groups: groups)
+    }
+
+    /// Depthwise layers take a kernel of their own (forward, loss and gradient fused), over kernel sizes, strides, odd
+    /// sizes and uneven padding; a dilated kernel takes the plain path.
+    @Test func depthwiseStepsMatchTheirDefinition() {
+        func depthwise(_ channels: Int, _ height: Int, _ width: Int, kernel: Int, stride: Int, pads: (Int, Int, Int, Int),
+                       dilation: Int = 1) -> ConvolutionGeometry {
+            convolution(channels, channels, height, width, kernel: kernel, stride: stride, pads: pads, dilation: dilation, groups: channels)
+        }
+        checkAgainstDefinition(depthwise(3, 9, 11, kernel: 3, stride: 1, pads: (1, 1, 1, 1)), .clip(0, 6), seed: 20)
+        checkAgainstDefinition(depthwise(2, 9, 10, kernel: 3, stride: 2, pads: (0, 0, 1, 1)), .relu, seed: 21)
+        checkAgainstDefinition(depthwise(3, 13, 7, kernel: 5, stride: 2, pads: (2, 2, 2, 2)), .sigmoid, seed: 22)
+        checkAgainstDefinition(depthwise(2, 8, 8, kernel: 5, stride: 1, pads: (2, 1, 2, 3)), .channelBound([3, 4]), seed: 23)
+        checkAgainstDefinition(depthwise(2, 20, 17, kernel: 3, stride: 1, pads: (1, 1, 1, 1)), .none, seed: 24)
+        checkAgainstDefinition(depthwise(2, 9, 9, kernel: 3, stride: 1, pads: (2, 2, 2, 2), dilation: 2), .tanh, seed: 25)
+    }
+
+    /// Convolutions with no activation after them and K ≤ 3P take the loss as a quadratic from per-sample sums
+    /// (`QuadraticReconstruction`); the others a forward pass and SGEMM.
+    @Test func convolutionStepsMatchTheirDefinition() {
+        let quadratic = [convolution(6, 4, 7, 9, kernel: 1, stride: 1, pads: (0, 0, 0, 0)),
+                         convolution(3, 5, 11, 10, kernel: 3, stride: 1, pads: (1, 1, 1, 1)),
+                         convolution(2, 3, 12, 13, kernel: 3, stride: 2, pads: (0, 1, 1, 0))]
+        for (index, g) in quadratic.enumerated() {
+            #expect(QuadraticReconstruction.applies(g, .none))
+            checkAgainstDefinition(g, .none, seed: UInt64(30 + index))
+        }
+        let direct: [(ConvolutionGeometry, ReconstructionActivation)] = [
+            (convolution(6, 4, 7, 9, kernel: 1, stride: 1, pads: (0, 0, 0, 0)), .clip(0, 6)),
+            (convolution(100, 4, 5, 6, kernel: 1, stride: 1, pads: (0, 0, 0, 0)), .none),
+            (convolution(4, 6, 8, 7, kernel: 3, stride: 2, pads: (1, 1, 1, 1), groups: 2), .none),
+        ]
+        for (index, (g, activation)) in direct.enumerated() {
+            #expect(!QuadraticReconstruction.applies(g, activation))
+            checkAgainstDefinition(g, activation, seed: UInt64(40 + index))
         }
     }
 

@@ -127,7 +127,7 @@ enum DepthwiseKernel {
     static func phaseGrid(_ padded: UnsafePointer<Float>, _ layout: PhaseLayout, _ buffer: UnsafeMutablePointer<Float>,
                           kernelHeight: Int, kernelWidth: Int, outHeight: Int, outWidth: Int, _ taps: UnsafePointer<Float>,
                           _ bias: Float, _ low: Float, _ high: Float, _ target: UnsafeMutablePointer<Float>) {
-        let (s, width, planeSize) = (layout.stride, layout.width, layout.height * layout.width)
+        let (s, width) = (layout.stride, layout.width)
         if s == 2 { splitPhases(padded, layout, buffer) }  // the layout is made for strides 1 and 2 only
         let grid = buffer + layout.capacity
         let count = (outHeight - 1) * width + outWidth

@@ -30,6 +30,8 @@ final class LayerReconstruction: @unchecked Sendable {
     private let inputs: UnsafeMutablePointer<Float>
     private let targets: UnsafeMutablePointer<Float>
     private let parts: Int
+    /// The loss as a quadratic in W̃ when there is no activation (`QuadraticReconstruction`).
+    private let quadratic: QuadraticReconstruction?
     private var scratch: [UnsafeMutablePointer<Float>] = []
     private let scratchSize: Int
 
@@ -39,6 +41,14 @@ final class LayerReconstruction: @unchecked Sendable {
         self.activation = activation
         self.samples = samples
         switch shape {
+        case .convolution(let g) where QuadraticReconstruction.applies(g, activation):
+            inputSize = g.inChannels * g.inHeight * g.inWidth
+            outputSize = g.outChannels * g.outHeight * g.outWidth
+            weightCount = g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth
+            parts = 1
+            let quadratic = QuadraticReconstruction(g)
+            // The batch's sums and W̃G.
+            scratchSize = quadratic.storedSizes.input + quadratic.storedSizes.output + weightCount
         case .convolution(let g):
             inputSize = g.inChannels * g.inHeight * g.inWidth
             outputSize = g.outChannels * g.outHeight * g.outWidth
@@ -56,7 +66,8 @@ final class LayerReconstruction: @unchecked Sendable {
             // The batch's rows, their outputs and targets.
             scratchSize = batch * (inputSize + 2 * outputSize)
         }
-        (storedInputSize, storedOutputSize) = Self.storedSizes(shape)
+        quadratic = if case .convolution(let g) = shape, QuadraticReconstruction.applies(g, activation) { QuadraticReconstruction(g) } else { nil }
+        (storedInputSize, storedOutputSize) = Self.storedSizes(shape, activation: activation)
         // Eight floats of slack: `DepthwiseReconstructionKernel` reads a vector past a channel's planes.
         inputs = .allocate(capacity: samples * storedInputSize + 8)
         (inputs + samples * storedInputSize).initialize(repeating: 0, count: 8)
@@ -71,9 +82,12 @@ final class LayerReconstruction: @unchecked Sendable {
     }
 
     /// Floats of one cached sample's input and target as stored: as the model produces them, except a depthwise
-    /// layer's, which `DepthwiseReconstructionKernel` stores the way its passes read them.
-    static func storedSizes(_ shape: Shape) -> (input: Int, output: Int) {
+    /// layer's, which `DepthwiseReconstructionKernel` stores the way its passes read them, and a layer whose loss is
+    /// a quadratic, whose sums `QuadraticReconstruction` stores instead.
+    static func storedSizes(_ shape: Shape, activation: ReconstructionActivation) -> (input: Int, output: Int) {
         switch shape {
+        case .convolution(let g) where QuadraticReconstruction.applies(g, activation):
+            return QuadraticReconstruction(g).storedSizes
         case .convolution(let g) where DepthwiseReconstructionKernel.supports(g):
             return (DepthwiseReconstructionKernel.storedInputCount(g), DepthwiseReconstructionKernel.storedTargetCount(g))
         case .convolution(let g):
@@ -86,7 +100,9 @@ final class LayerReconstruction: @unchecked Sendable {
     /// Caches sample `sample`'s input (`inputSize` floats as the model produces them).
     func storeInput(_ input: UnsafePointer<Float>, sample: Int) {
         let stored = inputs + sample * storedInputSize
-        if case .convolution(let g) = shape, DepthwiseReconstructionKernel.supports(g) {
+        if let quadratic {
+            quadratic.storeInput(input, sample: sample, into: stored)
+        } else if case .convolution(let g) = shape, DepthwiseReconstructionKernel.supports(g) {
             DepthwiseReconstructionKernel.storeInput(g, from: input, into: stored)
         } else {
             stored.update(from: input, count: inputSize)
@@ -96,7 +112,9 @@ final class LayerReconstruction: @unchecked Sendable {
     /// Caches sample `sample`'s target (`outputSize` floats as the model produces them).
     func storeTarget(_ target: UnsafePointer<Float>, sample: Int) {
         let stored = targets + sample * storedOutputSize
-        if case .convolution(let g) = shape, DepthwiseReconstructionKernel.supports(g) {
+        if let quadratic {
+            quadratic.storeTarget(target, sample: sample, into: stored)
+        } else if case .convolution(let g) = shape, DepthwiseReconstructionKernel.supports(g) {
             DepthwiseReconstructionKernel.storeTarget(g, from: target, into: stored)
         } else {
             stored.update(from: target, count: outputSize)
@@ -106,6 +124,10 @@ final class LayerReconstruction: @unchecked Sendable {
     /// Writes dL/dW̃ for the samples `batch` at weight `weight` into `gradient` (when given); returns L when `measure`.
     @discardableResult
     func gradient(weight: UnsafePointer<Float>, batch: [Int], into gradient: UnsafeMutablePointer<Float>?, measure: Bool) -> Double? {
+        if let quadratic {
+            return quadratic.gradient(weight: weight, bias: bias, batch: batch, inputs: inputs, targets: targets, into: gradient, measure: measure,
+                                      scratch: scratch[0])
+        }
         switch shape {
         case .convolution(let g): return convolutionGradient(g, weight: weight, batch: batch, into: gradient, measure: measure)
         case .linear(let rows, let inFeatures, let outFeatures, let transposed):

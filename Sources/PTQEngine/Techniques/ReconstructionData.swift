@@ -21,7 +21,8 @@ enum ReconstructionData {
     /// Floats of one cached sample's input and target for `layer` as stored, from the per-sample shapes `shapes`
     /// (batch 1).
     static func sampleSizes(_ layer: WeightLayer, in graph: Graph, shapes: [String: [Int]]) throws -> [Int] {
-        let sizes = LayerReconstruction.storedSizes(try layout(layer, in: graph, shapes: shapes).shape)
+        let (shape, activation, _) = try layout(layer, in: graph, shapes: shapes)
+        let sizes = LayerReconstruction.storedSizes(shape, activation: activation)
         return [sizes.input, sizes.output]
     }
 
