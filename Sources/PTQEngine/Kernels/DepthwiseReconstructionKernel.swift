@@ -68,8 +68,7 @@ enum DepthwiseReconstructionKernel {
                     }
                 }
                 guard let gradient else { continue }
-                // dL/dz over the whole grid, its surplus columns included (they hold finite sums of real inputs); the
-                // mask drops them in `accumulate`.
+                // dL/dz over the whole grid, its surplus columns included; the mask drops them in `accumulate`.
                 activation.gradient(grid, target: channelTarget, count: count, channel: channel, scale: scale)
                 accumulate(gradient + channel * taps, count: count, outputGradient: grid, mask: mask, planes: planes,
                            offsets: offsets.baseAddress!, taps: taps)
@@ -109,7 +108,8 @@ enum DepthwiseReconstructionKernel {
         }
     }
 
-    /// gradient[tap] += Σ_{p < count} mask[p] · dZ[p] · planes[offsets[tap] + p].
+    /// gradient[tap] += Σ_{p < count, mask[p] ≠ 0} dZ[p] · planes[offsets[tap] + p]. A select, not a product with the
+    /// mask: a surplus column's dZ may be infinite where no real output reads its inputs, and 0 · ∞ is NaN.
     private static func accumulate(_ gradient: UnsafeMutablePointer<Float>, count: Int, outputGradient dz: UnsafePointer<Float>,
                                    mask: UnsafePointer<Float>, planes: UnsafePointer<Float>, offsets: UnsafePointer<Int>, taps: Int) {
         func load(_ pointer: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self) }
@@ -122,7 +122,7 @@ enum DepthwiseReconstructionKernel {
                                                         SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
             var p = 0
             while p < vectorCount {
-                let d = load(dz + p) * load(mask + p)
+                let d = load(dz + p).replacing(with: 0, where: load(mask + p) .== 0)
                 a0.addProduct(d, load(p0 + p)); a1.addProduct(d, load(p1 + p)); a2.addProduct(d, load(p2 + p))
                 a3.addProduct(d, load(p3 + p)); a4.addProduct(d, load(p4 + p)); a5.addProduct(d, load(p5 + p))
                 a6.addProduct(d, load(p6 + p)); a7.addProduct(d, load(p7 + p)); a8.addProduct(d, load(p8 + p))
@@ -131,7 +131,7 @@ enum DepthwiseReconstructionKernel {
             // Without an array of the sums: this runs once per channel, thousands of times a step.
             func add(_ tap: Int, _ sum: SIMD8<Float>) {
                 var total = sum.sum()
-                for q in vectorCount..<count { total += dz[q] * mask[q] * planes[offsets[tap] + q] }
+                for q in vectorCount..<count { total += (mask[q] == 0 ? 0 : dz[q]) * planes[offsets[tap] + q] }
                 gradient[tap] += total
             }
             add(0, a0); add(1, a1); add(2, a2); add(3, a3); add(4, a4); add(5, a5); add(6, a6); add(7, a7); add(8, a8)
@@ -142,11 +142,11 @@ enum DepthwiseReconstructionKernel {
             var sum = SIMD8<Float>()
             var p = 0
             while p < vectorCount {
-                sum.addProduct(load(dz + p) * load(mask + p), load(plane + p))
+                sum.addProduct(load(dz + p).replacing(with: 0, where: load(mask + p) .== 0), load(plane + p))
                 p += 8
             }
             var total = sum.sum()
-            for q in vectorCount..<count { total += dz[q] * mask[q] * plane[q] }
+            for q in vectorCount..<count { total += (mask[q] == 0 ? 0 : dz[q]) * plane[q] }
             gradient[tap] += total
         }
     }

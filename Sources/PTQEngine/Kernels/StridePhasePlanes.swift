@@ -29,7 +29,7 @@ struct StridePhasePlanes {
     }
 
     /// Floats of the row scratch `fill` takes.
-    var rowScratchCount: Int { strideWidth * rowLength + 16 }
+    var rowScratchCount: Int { strideWidth * rowLength }
 
     /// Writes the planes of one channel's input x (inHeight × inWidth) into `planes` (`count` floats). At a column
     /// stride above 1 each input row is first copied into `row` (`rowScratchCount` floats) between zeros, then dealt

@@ -35,7 +35,8 @@ final class LayerReconstruction: @unchecked Sendable {
     private var scratch: [UnsafeMutablePointer<Float>] = []
     private let scratchSize: Int
 
-    init(shape: Shape, bias: [Float]?, activation: ReconstructionActivation, samples: Int, batch: Int) {
+    /// `weight` is the layer's FP32 weight (the quadratic form is written around it).
+    init(shape: Shape, weight: [Float], bias: [Float]?, activation: ReconstructionActivation, samples: Int, batch: Int) {
         self.shape = shape
         self.bias = bias
         self.activation = activation
@@ -46,9 +47,7 @@ final class LayerReconstruction: @unchecked Sendable {
             outputSize = g.outChannels * g.outHeight * g.outWidth
             weightCount = g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth
             parts = 1
-            let quadratic = QuadraticReconstruction(g)
-            // The batch's sums and W̃G.
-            scratchSize = quadratic.storedSizes.input + quadratic.storedSizes.output + weightCount
+            scratchSize = QuadraticReconstruction.scratchCount(g)
         case .convolution(let g):
             inputSize = g.inChannels * g.inHeight * g.inWidth
             outputSize = g.outChannels * g.outHeight * g.outWidth
@@ -66,7 +65,11 @@ final class LayerReconstruction: @unchecked Sendable {
             // The batch's rows, their outputs and targets.
             scratchSize = batch * (inputSize + 2 * outputSize)
         }
-        quadratic = if case .convolution(let g) = shape, QuadraticReconstruction.applies(g, activation) { QuadraticReconstruction(g) } else { nil }
+        quadratic = if case .convolution(let g) = shape, QuadraticReconstruction.applies(g, activation) {
+            QuadraticReconstruction(g, weight: weight, bias: bias)
+        } else {
+            nil
+        }
         (storedInputSize, storedOutputSize) = Self.storedSizes(shape, activation: activation)
         // Eight floats of slack: `DepthwiseReconstructionKernel` reads a vector past a channel's planes.
         inputs = .allocate(capacity: samples * storedInputSize + 8)
@@ -87,7 +90,7 @@ final class LayerReconstruction: @unchecked Sendable {
     static func storedSizes(_ shape: Shape, activation: ReconstructionActivation) -> (input: Int, output: Int) {
         switch shape {
         case .convolution(let g) where QuadraticReconstruction.applies(g, activation):
-            return QuadraticReconstruction(g).storedSizes
+            return QuadraticReconstruction.storedSizes(g)
         case .convolution(let g) where DepthwiseReconstructionKernel.supports(g):
             return (DepthwiseReconstructionKernel.storedInputCount(g), DepthwiseReconstructionKernel.storedTargetCount(g))
         case .convolution(let g):
@@ -97,27 +100,17 @@ final class LayerReconstruction: @unchecked Sendable {
         }
     }
 
-    /// Caches sample `sample`'s input (`inputSize` floats as the model produces them).
-    func storeInput(_ input: UnsafePointer<Float>, sample: Int) {
-        let stored = inputs + sample * storedInputSize
+    /// Caches sample `sample`'s input and target (`inputSize` and `outputSize` floats as the models produce them).
+    func store(input: UnsafePointer<Float>, target: UnsafePointer<Float>, sample: Int) {
+        let (storedInput, storedTarget) = (inputs + sample * storedInputSize, targets + sample * storedOutputSize)
         if let quadratic {
-            quadratic.storeInput(input, sample: sample, into: stored)
+            quadratic.store(input: input, target: target, into: storedInput, storedTarget)
         } else if case .convolution(let g) = shape, DepthwiseReconstructionKernel.supports(g) {
-            DepthwiseReconstructionKernel.storeInput(g, from: input, into: stored)
+            DepthwiseReconstructionKernel.storeInput(g, from: input, into: storedInput)
+            DepthwiseReconstructionKernel.storeTarget(g, from: target, into: storedTarget)
         } else {
-            stored.update(from: input, count: inputSize)
-        }
-    }
-
-    /// Caches sample `sample`'s target (`outputSize` floats as the model produces them).
-    func storeTarget(_ target: UnsafePointer<Float>, sample: Int) {
-        let stored = targets + sample * storedOutputSize
-        if let quadratic {
-            quadratic.storeTarget(target, sample: sample, into: stored)
-        } else if case .convolution(let g) = shape, DepthwiseReconstructionKernel.supports(g) {
-            DepthwiseReconstructionKernel.storeTarget(g, from: target, into: stored)
-        } else {
-            stored.update(from: target, count: outputSize)
+            storedInput.update(from: input, count: inputSize)
+            storedTarget.update(from: target, count: outputSize)
         }
     }
 
@@ -125,7 +118,7 @@ final class LayerReconstruction: @unchecked Sendable {
     @discardableResult
     func gradient(weight: UnsafePointer<Float>, batch: [Int], into gradient: UnsafeMutablePointer<Float>?, measure: Bool) -> Double? {
         if let quadratic {
-            return quadratic.gradient(weight: weight, bias: bias, batch: batch, inputs: inputs, targets: targets, into: gradient, measure: measure,
+            return quadratic.gradient(learnt: weight, batch: batch, inputs: inputs, targets: targets, into: gradient, measure: measure,
                                       scratch: scratch[0])
         }
         switch shape {
@@ -141,8 +134,10 @@ final class LayerReconstruction: @unchecked Sendable {
         let plane = g.outHeight * g.outWidth
         let scale = 1 / Float(batch.count * plane)
         let parts = min(self.parts, batch.count)
-        var losses = [Double](repeating: 0, count: parts)
-        let lossPointer = SendablePointer(losses.withUnsafeMutableBufferPointer { $0.baseAddress! })
+        // One slot per part, written by its thread.
+        let lossBuffer = UnsafeMutablePointer<Double>.allocate(capacity: parts)
+        defer { lossBuffer.deallocate() }
+        let lossPointer = SendablePointer(lossBuffer)
         let weights = SendablePointer(UnsafeMutablePointer(mutating: weight))
         let wantsGradient = gradient != nil
         let fused = DepthwiseReconstructionKernel.supports(g)
@@ -170,14 +165,16 @@ final class LayerReconstruction: @unchecked Sendable {
             }
             lossPointer.pointer[part] = loss
         }
-        guard let gradient else { return measure ? losses.reduce(0, +) / Double(batch.count * plane) : nil }
+        // The parts' losses added in part order, as their gradients below.
+        let loss = measure ? (0..<parts).reduce(0.0) { $0 + lossBuffer[$1] } / Double(batch.count * plane) : nil
+        guard let gradient else { return loss }
         // The threads' gradients, added in part order.
         let partGradients = scratch.prefix(parts).map { $0 + scratchSize - weightCount }
         gradient.update(from: partGradients[0], count: weightCount)
         for part in 1..<max(1, parts) {
             for index in 0..<weightCount { gradient[index] += partGradients[part][index] }
         }
-        return measure ? losses.reduce(0, +) / Double(batch.count * plane) : nil
+        return loss
     }
 
     private func linearGradient(rows: Int, inFeatures: Int, outFeatures: Int, transposed: Bool, weight: UnsafePointer<Float>,

@@ -31,7 +31,9 @@ enum ReconstructionData {
         let node = graph.nodes[layer.nodeIndex]
         let (shape, activation, target) = try layout(layer, in: graph, shapes: shapes)
         let bias = layer.biasName.map { graph.initializers[$0]!.floats }
-        return (LayerReconstruction(shape: shape, bias: bias, activation: activation, samples: samples, batch: batch), node.inputs[0], target)
+        let problem = LayerReconstruction(shape: shape, weight: graph.initializers[layer.weightName]!.floats, bias: bias, activation: activation,
+                                          samples: samples, batch: batch)
+        return (problem, node.inputs[0], target)
     }
 
     /// The shape of `layer`'s problem, its activation and the tensor holding its target; checks that the layer's input

@@ -41,11 +41,9 @@ final class ReconstructionFrontier {
             let range = (chunk * chunkSize)..<min(count, (chunk + 1) * chunkSize)
             let first = position
             try Self.advance(simulated, &states[0], until: input)
-            position = try Self.copy(states[0].values[input]!, range: range, selected: selected, from: first,
-                                     sampleSize: problem.inputSize, store: problem.storeInput)
             try Self.advance(reference, &states[1], until: target)
-            _ = try Self.copy(states[1].values[target]!, range: range, selected: selected, from: first,
-                              sampleSize: problem.outputSize, store: problem.storeTarget)
+            position = try Self.store(states[0].values[input]!, states[1].values[target]!, range: range, selected: selected, from: first,
+                                      into: problem)
             next.memoryBudget = memoryBudget - spill.memoryBytes
             try next.write(chunk, states)
         }
@@ -61,18 +59,24 @@ final class ReconstructionFrontier {
         }
     }
 
-    /// Stores the rows of `tensor` (the samples `range`) that `selected` names, starting at selected[first], as cached
-    /// samples numbered by their position in `selected`; returns the position after them.
-    static func copy(_ tensor: Tensor, range: Range<Int>, selected: [Int], from first: Int, sampleSize: Int,
-                     store: (UnsafePointer<Float>, Int) -> Void) throws -> Int {
-        guard tensor.kind == .float, tensor.count == range.count * sampleSize else {
-            throw PTQError.shapeMismatch("a tensor AdaRound caches holds \(tensor.count) values for \(range.count) samples; expected \(sampleSize) per sample")
+    /// Stores the samples of `inputs` and `targets` (the samples `range`) that `selected` names, starting at
+    /// selected[first], as cached samples numbered by their position in `selected`; returns the position after them.
+    static func store(_ inputs: Tensor, _ targets: Tensor, range: Range<Int>, selected: [Int], from first: Int,
+                      into problem: LayerReconstruction) throws -> Int {
+        for (tensor, size) in [(inputs, problem.inputSize), (targets, problem.outputSize)] {
+            guard tensor.kind == .float, tensor.count == range.count * size else {
+                throw PTQError.shapeMismatch("a tensor AdaRound caches holds \(tensor.count) values for \(range.count) samples; expected \(size) per sample")
+            }
         }
         var position = first
-        tensor.floats.withUnsafeBufferPointer { values in
-            while position < selected.count, selected[position] < range.upperBound {
-                store(values.baseAddress! + (selected[position] - range.lowerBound) * sampleSize, position)
-                position += 1
+        inputs.floats.withUnsafeBufferPointer { x in
+            targets.floats.withUnsafeBufferPointer { t in
+                while position < selected.count, selected[position] < range.upperBound {
+                    let offset = selected[position] - range.lowerBound
+                    problem.store(input: x.baseAddress! + offset * problem.inputSize, target: t.baseAddress! + offset * problem.outputSize,
+                                  sample: position)
+                    position += 1
+                }
             }
         }
         return position
