@@ -17,6 +17,14 @@ final class LayerReconstruction: @unchecked Sendable {
         case convolution(ConvolutionGeometry)
         /// rows × inFeatures times a weight [inFeatures, outFeatures], or [outFeatures, inFeatures] when transposed.
         case linear(rows: Int, inFeatures: Int, outFeatures: Int, transposedWeight: Bool)
+
+        /// Floats of one sample's input and target as the model produces them.
+        var sampleSizes: (input: Int, output: Int) {
+            switch self {
+            case .convolution(let g): return (g.inChannels * g.inHeight * g.inWidth, g.outChannels * g.outHeight * g.outWidth)
+            case .linear(let rows, let inFeatures, let outFeatures, _): return (rows * inFeatures, rows * outFeatures)
+            }
+        }
     }
 
     let shape: Shape
@@ -41,34 +49,30 @@ final class LayerReconstruction: @unchecked Sendable {
         self.bias = bias
         self.activation = activation
         self.samples = samples
-        switch shape {
-        case .convolution(let g) where QuadraticReconstruction.applies(g, activation):
-            inputSize = g.inChannels * g.inHeight * g.inWidth
-            outputSize = g.outChannels * g.outHeight * g.outWidth
-            weightCount = g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth
-            parts = 1
-            scratchSize = QuadraticReconstruction.scratchCount(g)
-        case .convolution(let g):
-            inputSize = g.inChannels * g.inHeight * g.inWidth
-            outputSize = g.outChannels * g.outHeight * g.outWidth
-            weightCount = g.outChannels * g.inChannelsPerGroup * g.kernelHeight * g.kernelWidth
-            parts = max(1, min(Parallel.workers, batch))
-            let stepScratch = DepthwiseReconstructionKernel.supports(g) ? DepthwiseReconstructionKernel.scratchCount(g)
-                : g.isDepthwise ? DilatedDepthwiseStep.scratchCount(g) : ConvolutionReconstructionStep.scratchCount(g)
-            // Per thread: the step's scratch, then the thread's gradient.
-            scratchSize = stepScratch + weightCount
-        case .linear(let rows, let inFeatures, let outFeatures, _):
-            inputSize = rows * inFeatures
-            outputSize = rows * outFeatures
-            weightCount = inFeatures * outFeatures
-            parts = 1
-            // The batch's rows, their outputs and targets.
-            scratchSize = batch * (inputSize + 2 * outputSize)
-        }
+        (inputSize, outputSize) = shape.sampleSizes
         quadratic = if case .convolution(let g) = shape, QuadraticReconstruction.applies(g, activation) {
             QuadraticReconstruction(g, weight: weight, bias: bias)
         } else {
             nil
+        }
+        switch shape {
+        case .convolution(let g):
+            weightCount = g.outChannels * g.inChannelsPerGroup * g.kernelHeight * g.kernelWidth
+            if quadratic != nil {
+                parts = 1
+                scratchSize = QuadraticReconstruction.scratchCount(g)
+            } else {
+                parts = max(1, min(Parallel.workers, batch))
+                let stepScratch = DepthwiseReconstructionKernel.supports(g) ? DepthwiseReconstructionKernel.scratchCount(g)
+                    : g.isDepthwise ? DilatedDepthwiseStep.scratchCount(g) : ConvolutionReconstructionStep.scratchCount(g)
+                // Per thread: the step's scratch, then the thread's gradient.
+                scratchSize = stepScratch + weightCount
+            }
+        case .linear(_, let inFeatures, let outFeatures, _):
+            weightCount = inFeatures * outFeatures
+            parts = 1
+            // The batch's rows, their outputs and targets.
+            scratchSize = batch * (inputSize + 2 * outputSize)
         }
         (storedInputSize, storedOutputSize) = Self.storedSizes(shape, activation: activation)
         // Eight floats of slack: `DepthwiseReconstructionKernel` reads a vector past a channel's planes.
@@ -93,10 +97,8 @@ final class LayerReconstruction: @unchecked Sendable {
             return QuadraticReconstruction.storedSizes(g)
         case .convolution(let g) where DepthwiseReconstructionKernel.supports(g):
             return (DepthwiseReconstructionKernel.storedInputCount(g), DepthwiseReconstructionKernel.storedTargetCount(g))
-        case .convolution(let g):
-            return (g.inChannels * g.inHeight * g.inWidth, g.outChannels * g.outHeight * g.outWidth)
-        case .linear(let rows, let inFeatures, let outFeatures, _):
-            return (rows * inFeatures, rows * outFeatures)
+        default:
+            return shape.sampleSizes
         }
     }
 

@@ -47,22 +47,18 @@ enum ReconstructionData {
             throw PTQError.execution(node: node.name, op: node.opType, problem: "its input or output was not produced when the model ran")
         }
         let shape: LayerReconstruction.Shape
-        let sizes: (input: Int, output: Int)
         switch layer.opType {
         case "Conv":
-            let g = try ConvolutionOperators.geometry(node, input: inputShape, weight: weight.shape)
-            shape = .convolution(g)
-            sizes = (g.inChannels * g.inHeight * g.inWidth, g.outChannels * g.outHeight * g.outWidth)
+            shape = .convolution(try ConvolutionOperators.geometry(node, input: inputShape, weight: weight.shape))
         case "Gemm":
             let transposed = node.int("transB", default: 0) != 0
-            let (inFeatures, outFeatures) = transposed ? (weight.shape[1], weight.shape[0]) : (weight.shape[0], weight.shape[1])
-            shape = .linear(rows: 1, inFeatures: inFeatures, outFeatures: outFeatures, transposedWeight: transposed)
-            sizes = (inFeatures, outFeatures)
+            shape = .linear(rows: 1, inFeatures: transposed ? weight.shape[1] : weight.shape[0],
+                            outFeatures: transposed ? weight.shape[0] : weight.shape[1], transposedWeight: transposed)
         default:
             let rows = inputShape.count <= 1 ? 1 : inputShape.dropLast().reduce(1, *)
             shape = .linear(rows: rows, inFeatures: weight.shape[0], outFeatures: weight.shape[1], transposedWeight: false)
-            sizes = (rows * weight.shape[0], rows * weight.shape[1])
         }
+        let sizes = shape.sampleSizes
         guard sizes.input == inputShape.reduce(1, *), sizes.output == outputShape.reduce(1, *) else {
             throw PTQError.execution(node: node.name, op: node.opType,
                 problem: "its input \(describeShape(inputShape)) or output \(describeShape(outputShape)) does not match its weight \(describeShape(weight.shape))")
